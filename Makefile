@@ -1,0 +1,30 @@
+# The commands a user needs: `make crawl`, `make test`, `make demo`. Each sets itself up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup crawl demo test clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# The live crawl: database data/newscrawl.db, one CSV per run under data/exports/.
+crawl: setup
+	$(BIN)/scrapy crawl lopinion
+
+# The same crawl, offline, against the bundled fixture copy of both sites.
+demo: setup
+	$(BIN)/newscrawl demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info

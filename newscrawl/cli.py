@@ -1,0 +1,144 @@
+"""``newscrawl …``: commands around the crawl (the crawl itself is ``scrapy crawl lopinion``).
+
+    newscrawl demo                      crawl the bundled fixture site offline, print a summary
+    newscrawl export -o out.csv         stored articles as CSV or JSON Lines, with filters
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import nullcontext
+from datetime import date
+from pathlib import Path
+
+from newscrawl.items import ARTICLE_FIELDS
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_SITE = REPO_ROOT / "tests" / "site"
+
+
+def _default_database_url() -> str:
+    from newscrawl import settings
+
+    return settings.NEWSCRAWL_DATABASE_URL
+
+
+# -- demo ---------------------------------------------------------------------
+
+
+def demo(args: argparse.Namespace) -> int:
+    from newscrawl.fixtureserver import FixtureServer
+    from newscrawl.store import Store
+
+    site = Path(args.site)
+    if not (site / "fr" / "lopinion").is_dir():
+        print(f"newscrawl demo: no fixture site at {site}", file=sys.stderr)
+        return 2
+    workdir = Path(args.dir).resolve()
+    shutil.rmtree(workdir, ignore_errors=True)
+    (workdir / "exports").mkdir(parents=True)
+    database = workdir / "newscrawl.db"
+    feed = workdir / "exports" / "lopinion-demo.csv"
+    with FixtureServer(site) as server:
+        print(f"Serving the fixture copy of Maghress and lopinion.ma on {server.origin}")
+        command = [
+            sys.executable, "-m", "scrapy", "crawl", "lopinion",
+            "-a", f"start_url={server.origin}/fr/lopinion",
+            "-s", f"NEWSCRAWL_DATABASE_URL=sqlite:///{database}",
+            "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", "LOG_LEVEL=WARNING",
+            "-O", str(feed),
+        ]
+        crawl = subprocess.run(command, cwd=REPO_ROOT)
+        requests = len(server.requests)
+    store = Store(f"sqlite:///{database}")
+    articles = list(store.iter_articles())
+    print()
+    print(f"Crawl finished (exit {crawl.returncode}) after {requests} requests to the fixture site.")
+    print(f"Articles stored: {len(articles)} in {database}")
+    print("Articles with each field:")
+    for field in ARTICLE_FIELDS:
+        have = sum(1 for a in articles if a.get(field) not in (None, "", []))
+        print(f"  {field:<15} {have:>3} / {len(articles)}")
+    with_csv = sum(1 for _ in csv.DictReader(feed.open(encoding="utf-8"))) if feed.exists() else 0
+    print(f"CSV feed: {feed} ({with_csv} rows)")
+    return crawl.returncode
+
+
+# -- export -------------------------------------------------------------------
+
+
+def _date_arg(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date as YYYY-MM-DD") from None
+
+
+def export(args: argparse.Namespace) -> int:
+    from newscrawl.exporters import csv_cell
+    from newscrawl.store import Store
+
+    store = Store(args.database or _default_database_url())
+    fmt = args.format or ("jsonl" if args.output and args.output.endswith((".jsonl", ".jl")) else "csv")
+    rows = store.iter_articles(since=args.since, until=args.until, source=args.source, language=args.language)
+    out_ctx = open(args.output, "w", encoding="utf-8", newline="") if args.output and args.output != "-" else nullcontext(sys.stdout)
+    progress = None
+    if sys.stderr.isatty() and args.output not in (None, "-"):
+        from tqdm import tqdm
+
+        progress = tqdm(unit=" articles", file=sys.stderr)
+    count = 0
+    with out_ctx as out:
+        if fmt == "csv":
+            writer = csv.writer(out)
+            writer.writerow(ARTICLE_FIELDS)
+            for row in rows:
+                writer.writerow([csv_cell(f, row.get(f)) for f in ARTICLE_FIELDS])
+                count += 1
+                if progress:
+                    progress.update()
+        else:
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+                if progress:
+                    progress.update()
+    if progress:
+        progress.close()
+    print(f"Exported {count} articles", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("demo", help="crawl the bundled fixture site offline and print a summary")
+    p.add_argument("--site", default=str(FIXTURE_SITE), help="fixture site directory (default: tests/site)")
+    p.add_argument("--dir", default=str(Path(os.environ.get("NEWSCRAWL_DATA_DIR") or "data") / "demo"),
+                   help="where the demo's database and CSV go (emptied first; default data/demo)")
+    p.set_defaults(func=demo)
+
+    p = commands.add_parser("export", help="stored articles as CSV or JSON Lines")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("-f", "--format", choices=("csv", "jsonl"), help="default: from the file name, else csv")
+    p.add_argument("--database", help="database URL (default: NEWSCRAWL_DATABASE_URL or data/newscrawl.db)")
+    p.add_argument("--since", type=_date_arg, help="published on or after YYYY-MM-DD")
+    p.add_argument("--until", type=_date_arg, help="published on or before YYYY-MM-DD")
+    p.add_argument("--source", help="only this source (e.g. lopinion)")
+    p.add_argument("--language", choices=("fr", "en", "es"))
+    p.set_defaults(func=export)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

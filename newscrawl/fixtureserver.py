@@ -1,0 +1,165 @@
+"""A local copy of Maghress and its publishers, served on 127.0.0.1 for the demo and the tests.
+
+A *site directory* holds pages as files. A URL maps to a file by its path
+and query: ``/fr/lopinion`` -> ``fr/lopinion/index.html``,
+``/fr/lopinion?page=2`` -> ``fr/lopinion/index@page=2.html``,
+``/fr/lopinion/5010001`` -> ``fr/lopinion/5010001.html``; a path with an
+extension is served as it is. In text files ``{{ORIGIN}}`` becomes the
+server's ``http://host:port`` and ``{{TICKER}}`` the content of
+``_ticker.html``. ``_routes.json`` gives some paths another behaviour::
+
+    {"/go/12": {"redirect": "/Article_a12.html", "status": 302},
+     "/Broken_a13.html": {"status": 500},
+     "/fr/lopinion/5010007": {"charset": "windows-1252"}}
+
+Every request is recorded (``server.requests``) so tests can assert what
+a crawl fetched, and how often.
+
+    python -m newscrawl.fixtureserver tests/site --port 8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class FixtureSite:
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+        routes = self.root / "_routes.json"
+        self.routes: dict[str, dict] = json.loads(routes.read_text("utf-8")) if routes.exists() else {}
+        ticker = self.root / "_ticker.html"
+        self.ticker = ticker.read_text("utf-8") if ticker.exists() else ""
+
+    def file_for(self, path: str, query: str) -> Path | None:
+        relative = path.strip("/")
+        candidate = self.root / relative
+        if candidate.is_dir() or not relative:
+            candidate = candidate / "index"
+        if not candidate.suffix:
+            candidate = candidate.with_name(candidate.name + (f"@{query}" if query else "") + ".html")
+        candidate = candidate.resolve()
+        if self.root not in candidate.parents or not candidate.is_file() or candidate.name.startswith("_"):
+            return None
+        return candidate
+
+
+class FixtureServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0):
+        self.site = FixtureSite(root)
+        self.requests: list[str] = []  # "path?query" of every request, in order
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        super().__init__((host, port), _Handler)
+
+    @property
+    def origin(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def record(self, target: str) -> None:
+        with self._lock:
+            self.requests.append(target)
+
+    def counts(self) -> Counter:
+        with self._lock:
+            return Counter(self.requests)
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def start(self) -> FixtureServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="fixture-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def __enter__(self) -> FixtureServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FixtureServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass  # the request log is self.server.requests
+
+    def do_HEAD(self):
+        self.do_GET(head=True)
+
+    def do_GET(self, head: bool = False):
+        parts = urlsplit(self.path)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.server.record(target)
+        site = self.server.site
+        route = site.routes.get(target) or site.routes.get(parts.path) or {}
+        if route.get("delay"):
+            time.sleep(float(route["delay"]))
+        if "redirect" in route:
+            location = route["redirect"].replace("{{ORIGIN}}", self.server.origin)
+            return self._send(route.get("status", 302), b"", "text/html", {"Location": location}, head)
+        status = int(route.get("status", 200))
+        file = site.file_for(parts.path, parts.query)
+        if file is None:
+            if status == 200:
+                return self._send(404, b"<html><body>Not found</body></html>", "text/html; charset=utf-8", {}, head)
+            return self._send(status, f"<html><body>Error {status}</body></html>".encode(), "text/html", {}, head)
+        content_type = route.get("content_type") or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        body = file.read_bytes()
+        if content_type.startswith("text/") or file.suffix in (".html", ".txt", ".xml", ".json"):
+            text = body.decode("utf-8")
+            text = text.replace("{{TICKER}}", site.ticker).replace("{{ORIGIN}}", self.server.origin)
+            charset = route.get("charset", "utf-8")
+            body = text.encode(charset, errors="xmlcharrefreplace")
+            if "charset" not in content_type:
+                content_type += f"; charset={charset}"
+        self._send(status, body, content_type, {}, head)
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict, head: bool) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a fixture site on 127.0.0.1.")
+    parser.add_argument("root", help="the site directory (e.g. tests/site)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    server = FixtureServer(args.root, args.host, args.port)
+    print(server.origin, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

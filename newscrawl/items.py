@@ -1,0 +1,43 @@
+"""The one item newscrawl produces: an article, merged from its Maghress and publisher pages."""
+
+from __future__ import annotations
+
+import scrapy
+
+#: Field order of the item, the ``articles`` table and every CSV the project writes.
+ARTICLE_FIELDS: tuple[str, ...] = (
+    "url",
+    "maghress_id",
+    "source",
+    "source_name",
+    "source_url",
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "published_date",
+    "published_at",
+    "language",
+    "image_url",
+    "scraped_at",
+)
+
+
+class Article(scrapy.Item):
+    url = scrapy.Field()  # the Maghress article page
+    maghress_id = scrapy.Field()  # int, from the Maghress URL
+    source = scrapy.Field()  # slug, e.g. "lopinion"
+    source_name = scrapy.Field()  # display name, e.g. "L'Opinion"
+    source_url = scrapy.Field()  # the publisher's canonical URL
+    title = scrapy.Field()
+    lead = scrapy.Field()
+    body = scrapy.Field()  # paragraphs separated by a blank line
+    authors = scrapy.Field()  # list of names
+    published_date = scrapy.Field()  # YYYY-MM-DD, Morocco's calendar day
+    published_at = scrapy.Field()  # ISO 8601 with offset, only when the time is known
+    language = scrapy.Field()  # "fr", "en", "es" or ""
+    image_url = scrapy.Field()
+    scraped_at = scrapy.Field()  # ISO 8601 UTC
+
+
+assert tuple(Article.fields) == ARTICLE_FIELDS, "Article fields and ARTICLE_FIELDS drifted apart"

@@ -1,0 +1,465 @@
+"""Normalisers for the fields newscrawl stores: dates, titles, bodies, authors, URLs.
+
+Every function here is a plain function of its input (and of ``now`` for
+relative dates): no Scrapy, no I/O, so item loaders, the store, tests and
+outside tools can all import and call them.
+
+Dates go through a *fast path* of compiled patterns and a month table that
+covers the forms Maghress and the publishers actually print; ``dateparser``
+is only the fallback for anything else, configured once and imported lazily
+(importing it costs ~0.3 s and its first call loads locales).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+__all__ = [
+    "MOROCCO",
+    "clean_authors",
+    "clean_body",
+    "clean_text",
+    "clean_title",
+    "canonical_key",
+    "clean_source_url",
+    "parse_date",
+    "title_key",
+]
+
+#: Morocco's civil time: UTC+1, UTC+0 during Ramadan (from the tz database).
+MOROCCO = ZoneInfo("Africa/Casablanca")
+
+# ---------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]*>")
+# Zero-width characters, word joiner, BOM and the soft hyphen: invisible, never content.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Typographic apostrophes and single quotes -> ASCII apostrophe.
+_APOSTROPHES = dict.fromkeys(map(ord, "\u2019\u2018\u201b\u02bc\u2032\u00b4\u0060"), "'")
+_SPACES = re.compile(r"\s+")  # str regex: \s covers NBSP, narrow NBSP, thin space, tabs, newlines
+_TITLE_MARKER = re.compile(r"\s*\[\s*int[eé]gral\s*\]\s*$", re.IGNORECASE)
+_SITE_SUFFIX = re.compile(r"\s+[-–—|]\s+maghress\s*$", re.IGNORECASE)
+
+
+def clean_text(text: str | None) -> str:
+    """Decode entities, drop tags, NFC, remove invisibles, fold whitespace."""
+    if not text:
+        return ""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_title(text: str | None) -> str:
+    """A headline as a reader would type it, wording untouched.
+
+    Entities decoded, tags dropped, NFC, every kind of whitespace folded to
+    one space, invisible characters removed, typographic apostrophes to
+    ``'``, a trailing ``[INTEGRAL]``/``[INTÉGRAL]`` marker and a
+    `` - Maghress`` suffix removed.
+    """
+    text = clean_text(text).translate(_APOSTROPHES)
+    # Loop: "Titre [INTEGRAL] - Maghress" carries both, in that order.
+    while True:
+        stripped = _SITE_SUFFIX.sub("", _TITLE_MARKER.sub("", text)).strip()
+        if stripped == text:
+            return text
+        text = stripped
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def title_key(text: str | None) -> str:
+    """A matching key for headlines: two spellings of one title get one key.
+
+    Case-folded, accents stripped, punctuation and quote styles removed,
+    whitespace folded: ``L’«émanation»`` and ``L'« émanation »`` both give
+    ``l emanation``.
+    """
+    text = clean_title(text).casefold()
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+def clean_body(paragraphs: list[str] | str | None) -> str:
+    """Paragraphs cleaned one by one and joined by a blank line; empty ones dropped."""
+    if paragraphs is None:
+        return ""
+    if isinstance(paragraphs, str):
+        paragraphs = [paragraphs]
+    cleaned = (clean_text(p) for p in paragraphs)
+    return "\n\n".join(p for p in cleaned if p)
+
+
+_AUTHOR_PREFIX = re.compile(r"^(?:par|by|por|rédigé par|redige par)\s+", re.IGNORECASE)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\bet\b|\band\b|\by\b)\s*")
+
+
+def clean_authors(value: str | list[str] | None) -> list[str]:
+    """Author names from a byline or a list: prefixes dropped, split, deduplicated."""
+    if not value:
+        return []
+    names = [value] if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for raw in names:
+        raw = _AUTHOR_PREFIX.sub("", clean_title(raw))
+        for name in _AUTHOR_SPLIT.split(raw):
+            name = name.strip(" .-")
+            if name and name not in out:
+                out.append(name)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# URLs
+# ---------------------------------------------------------------------------
+
+# Query parameters that say how a reader arrived, never which article it is.
+_TRACKING_PARAMS = (
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "xtor", "at_medium",
+    "at_campaign", "ref", "ref_src", "_ga",
+)
+
+
+def clean_source_url(url: str | None) -> str:
+    """The publisher URL as stored: tracking parameters and fragment dropped."""
+    if not url:
+        return ""
+    url = url.strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return ""
+    return url_query_cleaner(url, _TRACKING_PARAMS, remove=True, keep_fragments=False)
+
+
+def canonical_key(url: str | None) -> str:
+    """One key per article URL, whatever scheme, ``www.``, tracking or order of parameters."""
+    url = clean_source_url(url)
+    if not url:
+        return ""
+    url = canonicalize_url(url)
+    url = re.sub(r"^https?://(?:www\.)?", "", url, flags=re.IGNORECASE)
+    return url.rstrip("/")
+
+
+# ---------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------
+
+# Month names after accent folding and lower-casing, French first, then
+# English and Spanish (the editions Maghress also republishes).
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "janvier janv jan january enero ene",
+        "fevrier fevr fev february feb febrero",
+        "mars mar march marzo",
+        "avril avr apr april abril abr",
+        "mai may mayo",
+        "juin jun june junio",
+        "juillet juil jul july julio",
+        "aout aou aug august agosto ago",
+        "septembre sept sep september septiembre setiembre",
+        "octobre oct october octubre",
+        "novembre nov november noviembre",
+        "decembre dec december diciembre dic",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        _MONTHS[_name] = _number
+
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WEEKDAYS = (
+    "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun|"
+    "lunes|martes|miercoles|jueves|viernes|sabado|domingo"
+)
+
+# A time of day after a date: "à 12h40", "at 12:40", ", 12 h 40", "- 11h", "T08:15:00Z".
+_TIME = (
+    r"(?:\s*(?:,|-|–|\||à|a|at|a las|vers)?\s*"
+    r"(?P<hh>[01]?\d|2[0-3])\s*(?::|h)\s*(?P<mi>[0-5]\d)?(?::(?P<ss>[0-5]\d)(?:\.\d+)?)?"
+    r"(?!\s*(?:min|mn|%|\d))"
+    r"(?:\s*(?P<ampm>am|pm|a\.m\.|p\.m\.))?"
+    r"\s*(?P<tz>z|utc|gmt|[+-]\d{2}:?\d{2}|[+-]\d{2}\b)?"
+    r"(?:\s*(?:gmt|utc)?\s*(?P<tz2>[+-]\d{1,2}(?::?\d{2})?))?)?"
+)
+
+_DATE_FORMS = (
+    # ISO 8601 and year-first numeric: 2025-06-08T10:30:00+01:00, 2019-5-29, 2021/01/26
+    r"(?<!\d)(?P<iy>\d{4})(?P<isep>[-/.])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2})(?!\d)"
+    r"(?:t(?P<ihh>\d{2}):(?P<imi>\d{2})(?::(?P<iss>\d{2})(?:\.\d+)?)?(?P<itz>z|[+-]\d{2}:?\d{2})?)?",
+    # Day-first numeric: 26 - 01 - 2021, 05/08/2019, 26.01.2021, 26-01-21
+    r"(?<![\d.,])(?P<nd>\d{1,2})\s*(?P<nsep>[-/.])\s*(?P<nm>\d{1,2})\s*(?P=nsep)\s*(?P<ny>\d{4}|\d{2})(?![\d]|[.,]\d)",
+    # Day month [year]: mardi 9 décembre 2025, 1er janvier, 9 de diciembre de 2025, 09 Dec 2025
+    rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?(?<!\d)(?P<td>\d{{1,2}})(?:er|re|st|nd|rd|th|º|°)?\s+(?:de\s+)?"
+    rf"(?P<tm>{_MONTH_ALT})\b\.?(?:,?\s*(?:de\s+|del\s+)?(?P<ty>\d{{4}})(?!\d))?",
+    # Month day, year (English): December 9, 2025
+    rf"\b(?P<em>{_MONTH_ALT})\b\.?\s+(?P<ed>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<ey>\d{{4}}))?(?!\d)",
+)
+_DATE_RE = re.compile("(?:" + "|".join(_DATE_FORMS) + ")" + _TIME, re.IGNORECASE)
+
+# Relative forms, resolved against ``now`` in Morocco's time.
+_AGO_RE = re.compile(
+    r"\b(?:il y a|depuis|hace)\s+(?P<n>\d+|une?|quelques)\s*(?P<unit>secondes?|sec|s|minutes?|min|mn|"
+    r"heures?|h|hrs?|jours?|j|semaines?|mois|ans?|années?|segundos?|minutos?|horas?|d[ií]as?|semanas?|meses|a[nñ]os?)\b"
+    r"|\b(?P<n2>\d+|an?)\s*(?P<unit2>seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?)\s+ago\b",
+    re.IGNORECASE,
+)
+_DAY_WORD_RE = re.compile(
+    r"\b(?P<word>avant[- ]hier|hier|aujourd'hui|aujourd’hui|aujourdhui|today|yesterday|anteayer|ayer|hoy)\b"
+    + _TIME,
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {
+    "s": 1, "sec": 1, "seconde": 1, "secondes": 1, "second": 1, "seconds": 1, "secs": 1, "segundo": 1, "segundos": 1,
+    "min": 60, "mn": 60, "minute": 60, "minutes": 60, "mins": 60, "minuto": 60, "minutos": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "heure": 3600, "heures": 3600, "hour": 3600, "hours": 3600,
+    "hora": 3600, "horas": 3600,
+}
+_UNIT_DAYS = {
+    "j": 1, "jour": 1, "jours": 1, "day": 1, "days": 1, "dia": 1, "dias": 1, "día": 1, "días": 1,
+    "semaine": 7, "semaines": 7, "week": 7, "weeks": 7, "semana": 7, "semanas": 7,
+    "mois": 30, "month": 30, "months": 30, "meses": 30,
+    "an": 365, "ans": 365, "annee": 365, "annees": 365, "année": 365, "années": 365,
+    "year": 365, "years": 365, "ano": 365, "anos": 365, "año": 365, "años": 365,
+}
+_DAY_WORD_OFFSET = {
+    "aujourd'hui": 0, "aujourd’hui": 0, "aujourdhui": 0, "today": 0, "hoy": 0,
+    "hier": 1, "yesterday": 1, "ayer": 1,
+    "avant-hier": 2, "avant hier": 2, "anteayer": 2,
+}
+# The update date in "Publié le X - Mis à jour le Y" must never win: cut it off.
+_UPDATE_MARK = re.compile(r"\b(?:mis à jour|mise à jour|modifié|actualisé|updated|actualizado)\b", re.IGNORECASE)
+
+
+def _fold(text: str) -> str:
+    """Lower-case and strip accents, keeping string length stable enough for regexes."""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def _local_now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(MOROCCO).replace(microsecond=0)
+    if now.tzinfo is None:
+        return now.replace(tzinfo=MOROCCO)
+    return now.astimezone(MOROCCO)
+
+
+def _parse_offset(tz: str | None) -> timezone | ZoneInfo:
+    if not tz:
+        return MOROCCO
+    tz = tz.lower()
+    if tz in ("z", "utc", "gmt"):
+        return timezone.utc
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    hours = int(digits[:2] if len(digits) >= 3 else digits)
+    minutes = int(digits[2:4]) if len(digits) >= 3 else 0
+    if hours > 14 or minutes > 59:
+        raise ValueError(tz)
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _full_year(year: str) -> int:
+    value = int(year)
+    return value + 2000 if len(year) == 2 else value
+
+
+def _most_recent(day: int, month: int, today: date) -> date:
+    """The most recent ``day``/``month`` not after ``today`` (news is never from the future)."""
+    for year in range(today.year, today.year - 8, -1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:  # 29 February outside a leap year
+            continue
+        if candidate <= today:
+            return candidate
+    raise ValueError("no such day")
+
+
+def _with_time(day: date, m: re.Match, hh: str, mi: str, ss: str, tz: str | None) -> date | datetime:
+    if m.group(hh) is None:
+        return day
+    hour = int(m.group(hh))
+    ampm = m.group("ampm")
+    if ampm:
+        if hour > 12:
+            raise ValueError("13 pm")
+        hour = hour % 12 + (12 if ampm.startswith("p") else 0)
+    clock = time(hour, int(m.group(mi) or 0), int(m.group(ss) or 0))
+    zone = _parse_offset(tz)
+    return datetime.combine(day, clock, tzinfo=zone)
+
+
+def _from_match(m: re.Match, now: datetime | None) -> date | datetime:
+    """Build the value of a fast-path match. Raises ValueError for impossible dates."""
+    g = m.group
+    if g("iy"):
+        day = date(int(g("iy")), int(g("im")), int(g("id")))
+        if g("ihh"):
+            clock = time(int(g("ihh")), int(g("imi")), int(g("iss") or 0))
+            return datetime.combine(day, clock, tzinfo=_parse_offset(g("itz")))
+        return _with_time(day, m, "hh", "mi", "ss", g("tz") or g("tz2"))
+    if g("nd"):
+        day = date(_full_year(g("ny")), int(g("nm")), int(g("nd")))
+    elif g("td"):
+        month = _MONTHS[_fold(g("tm")).rstrip(".")]
+        if g("ty"):
+            day = date(int(g("ty")), month, int(g("td")))
+        else:
+            day = _most_recent(int(g("td")), month, _local_now(now).date())
+    else:
+        month = _MONTHS[_fold(g("em")).rstrip(".")]
+        if g("ey"):
+            day = date(int(g("ey")), month, int(g("ed")))
+        else:
+            day = _most_recent(int(g("ed")), month, _local_now(now).date())
+    return _with_time(day, m, "hh", "mi", "ss", g("tz") or g("tz2"))
+
+
+def _relative(text: str, now: datetime | None) -> date | datetime | None:
+    m = _AGO_RE.search(text)
+    if m:
+        local = _local_now(now)
+        count, unit = (m.group("n"), m.group("unit")) if m.group("n") else (m.group("n2"), m.group("unit2"))
+        n = int(count) if count.isdigit() else (3 if count.startswith("quelques") else 1)
+        unit = _fold(unit)
+        if unit in _UNIT_SECONDS:
+            return (local - timedelta(seconds=n * _UNIT_SECONDS[unit])).replace(microsecond=0)
+        return (local - timedelta(days=n * _UNIT_DAYS.get(unit, 1))).date()
+    m = _DAY_WORD_RE.search(text)
+    if m:
+        local = _local_now(now)
+        day = (local - timedelta(days=_DAY_WORD_OFFSET[m.group("word").lower()])).date()
+        value = _with_time(day, m, "hh", "mi", "ss", m.group("tz") or m.group("tz2"))
+        if isinstance(value, datetime) and value > local:
+            return day  # "aujourd'hui à 23h" read at 10h: trust the day, not the clock
+        return value
+    return None
+
+
+@lru_cache(maxsize=1)
+def _fallback_parser():
+    """dateparser, configured once: languages fixed (no per-call detection), day first."""
+    from dateparser.date import DateDataParser  # lazy: heavy import, rarely needed
+
+    return DateDataParser(
+        languages=["fr", "en", "es"],
+        try_previous_locales=False,
+        settings={
+            "DATE_ORDER": "DMY",
+            "PREFER_DATES_FROM": "past",
+            "PREFER_DAY_OF_MONTH": "first",
+            "RETURN_TIME_AS_PERIOD": True,
+            "REQUIRE_PARTS": ["day", "month"],
+            "STRICT_PARSING": False,
+            "TIMEZONE": "Africa/Casablanca",
+            "RETURN_AS_TIMEZONE_AWARE": True,
+        },
+    )
+
+
+_MAYBE_DATE = re.compile(r"\d|" + _MONTH_ALT, re.IGNORECASE)
+
+
+def _fallback(text: str, now: datetime | None) -> date | datetime | None:
+    # dateparser wants the date to be (nearly) the whole string; a long
+    # sentence with no date shape costs milliseconds and yields nothing.
+    if len(text) > 60 or not _MAYBE_DATE.search(text):
+        return None
+    try:
+        data = _fallback_parser().get_date_data(text)
+    except Exception:  # dateparser raises assorted errors on odd input
+        return None
+    value = data.date_obj if data else None
+    if value is None:
+        return None
+    if data.period == "time":
+        return value.astimezone(MOROCCO) if value.tzinfo else value.replace(tzinfo=MOROCCO)
+    return value.date()
+
+
+def parse_date(text: str | None, now: datetime | None = None) -> date | datetime | None:
+    """The publication date in ``text``, or ``None`` when it holds none.
+
+    French first (English and Spanish editions too), numeric dates day
+    first, a time without an offset in Morocco's time
+    (``Africa/Casablanca``). Returns a timezone-aware ``datetime`` when the
+    time of day is known, a ``date`` when only the day is. Relative forms
+    ("il y a 3 heures", "hier à 14:05") are resolved against ``now``
+    (default: the current time in Morocco).
+    """
+    if not text or not isinstance(text, str):
+        return None
+    text = clean_text(text)
+    if not text:
+        return None
+    cut = _UPDATE_MARK.search(text)
+    if cut and cut.start() > 0:
+        text = text[: cut.start()]
+    folded = _fold(text)
+    m = _DATE_RE.search(folded)
+    if m:
+        try:
+            return _from_match(m, now)
+        except ValueError:
+            return None  # a date's shape with impossible values (31 - 02 - 2024)
+    relative = _relative(folded, now)
+    if relative is not None:
+        return relative
+    return _fallback(text, now)
+
+
+# ---------------------------------------------------------------------------
+# Language
+# ---------------------------------------------------------------------------
+
+#: The languages Maghress's French sections carry (French, plus English and Spanish editions).
+LANGUAGES = ("fr", "en", "es")
+
+
+def clean_language(value: str | None) -> str:
+    """``fr``/``en``/``es`` from a declared tag (``fr-FR``, ``fr_MA``, ``French``), else ''."""
+    if not value:
+        return ""
+    tag = value.strip().lower().replace("_", "-").split("-")[0]
+    tag = {"french": "fr", "francais": "fr", "english": "en", "spanish": "es", "espanol": "es"}.get(tag, tag)
+    return tag if tag in LANGUAGES else ""
+
+
+@lru_cache(maxsize=1)
+def _language_identifier():
+    # py3langid loads its model (~1 s) on first use; most pages declare their language.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
+
+
+def detect_language(text: str | None) -> str:
+    """``fr``/``en``/``es`` guessed from the text; '' when it is too short or too unsure."""
+    text = clean_text(text)
+    if len(text) < 12:
+        return ""
+    language, confidence = _language_identifier().classify(text[:2000])
+    return language if confidence >= 0.8 else ""

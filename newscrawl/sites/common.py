@@ -1,0 +1,113 @@
+"""Helpers shared by the site parsers: fallback chains, meta tags, JSON-LD, paragraphs."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from parsel import Selector, SelectorList
+
+from newscrawl.normalize import clean_text
+
+Page = Selector  # a parsel Selector or a Scrapy TextResponse: both have .css/.xpath
+
+
+def first(page: Page, chain: Iterable[tuple[str, Callable[[Page], Any]]]) -> tuple[Any, str]:
+    """The first non-empty value of a fallback chain, and the name of the step that gave it."""
+    for name, step in chain:
+        value = step(page)
+        if value:
+            return value, name
+    return None, ""
+
+
+def text_of(nodes: SelectorList) -> str:
+    """The cleaned text of the first node (inline tags and entities included)."""
+    node = nodes[0] if nodes else None
+    return clean_text(node.xpath("string()").get()) if node is not None else ""
+
+
+def meta(page: Page, name: str) -> str:
+    """A ``<meta property|name=...>`` value, cleaned, or ''."""
+    value = page.xpath(
+        f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]/@content'
+    ).get()
+    return clean_text(value)
+
+
+_BREAK = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>|</h[1-6]\s*>|</li\s*>|</blockquote\s*>", re.IGNORECASE)
+_SCRIPT = re.compile(r"<(script|style|noscript|figure|iframe)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def paragraphs(nodes: SelectorList) -> list[str]:
+    """Paragraphs of one or more containers: ``<p>``, ``<br>`` and block ends split them."""
+    out: list[str] = []
+    for node in nodes:
+        markup = _SCRIPT.sub(" ", node.get())
+        for chunk in _BREAK.split(markup):
+            text = clean_text(chunk)
+            if text:
+                out.append(text)
+    return out
+
+
+def jsonld_articles(page: Page) -> list[dict[str, Any]]:
+    """``NewsArticle``/``Article`` objects of the page's JSON-LD, ``@graph`` included."""
+    found: list[dict[str, Any]] = []
+    for raw in page.xpath('//script[@type="application/ld+json"]/text()').getall():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue  # broken JSON-LD is common; the other fallbacks stand
+        for obj in _walk_jsonld(data):
+            kind = obj.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(isinstance(k, str) and k.endswith("Article") for k in kinds):
+                found.append(obj)
+    return found
+
+
+def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for entry in data:
+            yield from _walk_jsonld(entry)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _walk_jsonld(data["@graph"])
+
+
+def jsonld_value(page: Page, key: str) -> Any:
+    """The first non-empty ``key`` of the page's JSON-LD articles."""
+    for obj in jsonld_articles(page):
+        value = obj.get(key)
+        if value:
+            return value
+    return None
+
+
+def names(value: Any) -> list[str]:
+    """Person names from a JSON-LD ``author`` (a string, an object or a list of either)."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        name = value.get("name")
+        return [name] if isinstance(name, str) else []
+    if isinstance(value, list):
+        return [n for entry in value for n in names(entry)]
+    return []
+
+
+def url_of(value: Any) -> str:
+    """A URL from a JSON-LD ``image``-like value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return url_of(value.get("url") or value.get("contentUrl"))
+    if isinstance(value, list) and value:
+        return url_of(value[0])
+    return ""

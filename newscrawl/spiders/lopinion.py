@@ -1,0 +1,252 @@
+"""``lopinion``: L'Opinion as republished by Maghress, enriched from lopinion.ma.
+
+Discovery only: which URLs, in what order. What a page says is the site
+parsers' business (``newscrawl.sites``), how values are normalised the item
+loader's (``newscrawl.loaders``).
+
+    listing /fr/lopinion ──► article pages /fr/lopinion/<id> ──► publisher page
+        │   └─ ticker (every page) ──┘                              │ (or its failure)
+        └─ next page (?page=N) until max_pages / since / nothing new  └─► one Article
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response, TextResponse
+from twisted.python.failure import Failure
+
+from newscrawl.loaders import build_article
+from newscrawl.normalize import parse_date
+from newscrawl.sites import lopinion as lopinion_site
+from newscrawl.sites import maghress
+from newscrawl.sources import SOURCES
+from newscrawl.store import store_for
+
+
+class SpiderArgumentError(NotConfigured):
+    """A spider argument with a value we cannot use: the crawl does not start."""
+
+
+def _parse_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SpiderArgumentError(f"{name}={value!r}: expected true or false")
+
+
+def _parse_positive_int(name: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise SpiderArgumentError(f"{name}={value!r}: expected a whole number of at least 1") from None
+    if number < 1:
+        raise SpiderArgumentError(f"{name}={value!r}: expected a whole number of at least 1")
+    return number
+
+
+def _parse_since(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise SpiderArgumentError(f"since={value!r}: expected a date as YYYY-MM-DD") from None
+
+
+def _parse_start_url(value: str) -> str:
+    parts = urlsplit(str(value).strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SpiderArgumentError(f"start_url={value!r}: expected an http(s) URL of a Maghress listing")
+    return parts.geturl()
+
+
+class LopinionSpider(scrapy.Spider):
+    name = "lopinion"
+    source = SOURCES["lopinion"]
+    default_start_url = "https://www.maghress.com/fr/lopinion"
+
+    def __init__(
+        self,
+        start_url: str | None = None,
+        max_pages: str | int | None = None,
+        since: str | None = None,
+        follow_source: str | bool = True,
+        refresh: str | bool = False,
+        *args: Any,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.start_url = _parse_start_url(start_url or self.default_start_url)
+        self.max_pages = _parse_positive_int("max_pages", max_pages)
+        self.since = _parse_since(since)
+        self.follow_source = _parse_bool("follow_source", follow_source)
+        self.refresh = _parse_bool("refresh", refresh)
+        self.start_host = urlsplit(self.start_url).hostname or ""
+        self.allowed_domains = sorted({"maghress.com", *self.source.publisher_hosts, self.start_host})
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        super().update_settings(settings)
+        default_feed = settings.get("NEWSCRAWL_DEFAULT_FEED")
+        if default_feed and not settings.getdict("FEEDS"):
+            settings.set("FEEDS", {default_feed: {"format": "csv"}}, priority="project")
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        try:
+            spider = super().from_crawler(crawler, *args, **kwargs)
+        except SpiderArgumentError as exc:
+            # One clear line instead of a traceback, and a non-zero exit.
+            crawler.stats.set_value("newscrawl/bad_argument", str(exc)) if crawler.stats else None
+            raise SystemExit(f"lopinion: bad spider argument: {exc}") from None
+        hosts = crawler.settings.getlist("NEWSCRAWL_PUBLISHER_HOSTS") or list(cls.source.publisher_hosts)
+        spider.publisher_hosts = frozenset(h.lower() for h in hosts) | {spider.start_host}
+        spider.allowed_domains = sorted(set(spider.allowed_domains) | set(hosts))
+        return spider
+
+    @property
+    def store(self):
+        return store_for(self.crawler)
+
+    # -- discovery ------------------------------------------------------------
+
+    async def start(self):
+        yield Request(self.start_url, callback=self.parse_listing, cb_kwargs={"page": 1})
+
+    def parse_listing(self, response: Response, page: int):
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("newscrawl/listing/not_html")
+            return
+        self.crawler.stats.inc_value("newscrawl/listing/pages")
+        entries = maghress.listing_entries(response, response.url, self.source.slug)
+        if not entries:
+            self.crawler.stats.inc_value("newscrawl/listing/empty")
+            self.logger.warning("Listing page %s holds no %s article link", response.url, self.source.slug)
+        refs = [e.ref for e in entries]
+        dated = [(e, parse_date(e.date_text)) for e in entries]
+        too_old = set()
+        if self.since:
+            too_old = {e.ref.url for e, d in dated if d is not None and _day(d) < self.since}
+        known = self._known(refs + self._own_ticker_refs(response))
+        for entry in entries:
+            if entry.ref.url in too_old:
+                self.crawler.stats.inc_value("newscrawl/skipped/before_since")
+            elif entry.ref.url in known:
+                self.crawler.stats.inc_value("newscrawl/skipped/already_stored")
+            else:
+                yield self._article_request(entry.ref)
+        yield from self._ticker_requests(response, known)
+
+        # Pagination: stop at the page limit, at the date limit, or when nothing is new.
+        next_url = maghress.next_page(response, response.url)
+        if not next_url:
+            return
+        if self.max_pages and page >= self.max_pages:
+            self.logger.info("Stopping pagination at page %d (max_pages)", page)
+            return
+        if self.since and entries and all(e.ref.url in too_old for e in entries):
+            self.logger.info("Stopping pagination at page %d: all its articles predate %s", page, self.since)
+            return
+        if not self.refresh and entries and all(ref.url in known for ref in refs):
+            self.logger.info("Stopping pagination at page %d: all its articles are already stored", page)
+            self.crawler.stats.set_value("newscrawl/listing/stopped_nothing_new", page)
+            return
+        yield Request(next_url, callback=self.parse_listing, cb_kwargs={"page": page + 1})
+
+    def _own_ticker_refs(self, response: Response) -> list[maghress.ArticleRef]:
+        return [r for r in maghress.ticker_links(response, response.url) if r.source == self.source.slug]
+
+    def _ticker_requests(self, response: Response, known: set[str] | None = None):
+        refs = self._own_ticker_refs(response)
+        if known is None:
+            known = self._known(refs)
+        for ref in refs:
+            if ref.url not in known:
+                yield self._article_request(ref)
+
+    def _known(self, refs: list[maghress.ArticleRef]) -> set[str]:
+        """Article URLs already stored (one indexed query), unless ``refresh`` asks to re-fetch."""
+        if self.refresh or not refs:
+            return set()
+        return self.store.known_urls(r.url for r in refs)
+
+    def _article_request(self, ref: maghress.ArticleRef) -> Request:
+        return Request(ref.url, callback=self.parse_article)
+
+    # -- articles ---------------------------------------------------------------
+
+    def parse_article(self, response: Response):
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("newscrawl/article/not_html")
+            self.logger.warning("Article page %s is not HTML (%s)", response.url, response.headers.get("Content-Type"))
+            return
+        self.crawler.stats.inc_value("newscrawl/article/pages")
+        yield from self._ticker_requests(response)
+        raw = maghress.parse_article(response, response.url)
+        raw["source"] = raw["source"] or self.source.slug
+        raw["source_name"] = self.source.name
+        if self.since and (day := _first_day(raw["dates"])) and day < self.since:
+            self.crawler.stats.inc_value("newscrawl/skipped/before_since")
+            return
+        link = raw.pop("source_link")
+        if link and self._may_follow(link):
+            raw["publisher_url"] = link  # the publisher URL is known even if its page fails
+        if not link:
+            self.crawler.stats.inc_value("newscrawl/source/no_link")
+        elif not self.follow_source:
+            self.crawler.stats.inc_value("newscrawl/source/not_followed")
+        elif not self._may_follow(link):
+            self.crawler.stats.inc_value("newscrawl/source/refused_host")
+            self.logger.warning("Not following %s from %s: host not allowed", link, response.url)
+        else:
+            yield Request(
+                link,
+                callback=self.parse_publisher,
+                errback=self.publisher_failed,
+                cb_kwargs={"maghress_raw": raw},
+                # Two Maghress ids may point at one publisher page: each needs its answer.
+                dont_filter=True,
+            )
+            return
+        yield build_article(raw)
+
+    def _may_follow(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.publisher_hosts
+
+    def parse_publisher(self, response: Response, maghress_raw: dict[str, Any]):
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("newscrawl/source/not_html")
+            yield build_article(maghress_raw)
+            return
+        self.crawler.stats.inc_value("newscrawl/source/pages")
+        yield build_article(maghress_raw, lopinion_site.parse_article(response, response.url))
+
+    def publisher_failed(self, failure: Failure):
+        """The publisher page failed (HTTP error, network, refused): the Maghress data stands."""
+        request = failure.request
+        self.crawler.stats.inc_value(f"newscrawl/source/failed/{failure.type.__name__}")
+        self.logger.warning("Publisher page %s failed (%s); storing from Maghress", request.url, failure.getErrorMessage())
+        yield build_article(request.cb_kwargs["maghress_raw"])
+
+
+def _day(value) -> date:
+    return value.date() if hasattr(value, "date") else value
+
+
+def _first_day(texts: list[str]) -> date | None:
+    for text in texts:
+        if (value := parse_date(text)) is not None:
+            return _day(value)
+    return None

@@ -1,0 +1,71 @@
+"""The database schema (SQLAlchemy Core), its version, and the migrations between versions."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # The item's fields, in ARTICLE_FIELDS order.
+    Column("url", Text, nullable=False, unique=True),
+    Column("maghress_id", BigInteger),
+    Column("source", Text),
+    Column("source_name", Text),
+    Column("source_url", Text),
+    Column("title", Text, nullable=False),
+    Column("lead", Text),
+    Column("body", Text),
+    Column("authors", Text),  # JSON array
+    Column("published_date", Date),
+    Column("published_at", Text),  # ISO 8601 with the page's offset, kept as printed
+    Column("language", Text),
+    Column("image_url", Text),
+    Column("scraped_at", Text),
+    # Bookkeeping.
+    Column("first_seen", Text, nullable=False),
+    Column("last_seen", Text, nullable=False),
+    Column("content_hash", Text),  # sha1 of the normalised body
+    Column("title_key", Text),  # normalize.title_key(title)
+    Column("source_key", Text, unique=True),  # normalize.canonical_key(source_url)
+)
+Index("ix_articles_title_key_date", articles.c.title_key, articles.c.published_date)
+Index("ix_articles_content_hash", articles.c.content_hash)
+Index("ix_articles_published_date", articles.c.published_date)
+Index("ix_articles_source", articles.c.source)
+
+# Other URLs of a stored article: the same story republished under another
+# Maghress id, or reached through another URL. Kept, never lost.
+aliases = Table(
+    "article_aliases",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("first_seen", Text, nullable=False),
+)
+
+schema_info = Table(
+    "newscrawl_schema",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", Text, nullable=False),
+)
+
+#: version -> statements that bring a database of version-1 to it. Version 1 is create_all.
+MIGRATIONS: dict[int, list[str]] = {}
