@@ -58,3 +58,9 @@ NEWSCRAWL_DEFAULT_FEED = f"{NEWSCRAWL_DATA_DIR}/exports/%(name)s-%(time)s.csv"
 
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
+
+EXTENSIONS = {
+    "newscrawl.extensions.StatsFile": 500,
+}
+# Path of a JSON file that receives the crawl's stats at close ('' = none).
+NEWSCRAWL_STATS_FILE = ""

@@ -108,7 +108,6 @@ class LopinionSpider(scrapy.Spider):
             spider = super().from_crawler(crawler, *args, **kwargs)
         except SpiderArgumentError as exc:
             # One clear line instead of a traceback, and a non-zero exit.
-            crawler.stats.set_value("newscrawl/bad_argument", str(exc)) if crawler.stats else None
             raise SystemExit(f"lopinion: bad spider argument: {exc}") from None
         hosts = crawler.settings.getlist("NEWSCRAWL_PUBLISHER_HOSTS") or list(cls.source.publisher_hosts)
         spider.publisher_hosts = frozenset(h.lower() for h in hosts) | {spider.start_host}

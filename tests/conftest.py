@@ -1,0 +1,71 @@
+"""Shared test fixtures: the fixture site on 127.0.0.1 and a helper that runs real crawls."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from newscrawl.fixtureserver import FixtureServer, FixtureSite
+
+REPO = Path(__file__).resolve().parent.parent
+SITE = Path(__file__).resolve().parent / "site"
+ORIGIN = "http://127.0.0.1:8000"  # for parser tests, which read fixture pages without a server
+
+
+def fixture_page(path: str, query: str = "", origin: str = ORIGIN) -> HtmlResponse:
+    """A fixture page as the crawl would receive it (ticker and origin filled in)."""
+    site = FixtureSite(SITE)
+    file = site.file_for(path, query)
+    assert file is not None, path
+    text = file.read_text("utf-8").replace("{{TICKER}}", site.ticker).replace("{{ORIGIN}}", origin)
+    url = origin + path + (f"?{query}" if query else "")
+    return HtmlResponse(url=url, body=text.encode("utf-8"), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def site_server():
+    with FixtureServer(SITE) as server:
+        yield server
+
+
+@pytest.fixture
+def site_copy(tmp_path):
+    """A private copy of the fixture site, for tests that change it between crawls."""
+    copy = tmp_path / "site"
+    shutil.copytree(SITE, copy)
+    return copy
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    log: str
+    stats: dict
+
+
+def run_crawl(start_url: str, database_url: str, workdir: Path, *, csv: Path | None = None,
+              args: dict | None = None, settings: dict | None = None, timeout: int = 120) -> CrawlResult:
+    """Run the real ``scrapy crawl lopinion`` in a subprocess, as a user would."""
+    stats_file = workdir / f"stats-{len(list(workdir.glob('stats-*.json')))}.json"
+    command = [sys.executable, "-m", "scrapy", "crawl", "lopinion", "-a", f"start_url={start_url}",
+               "-s", f"NEWSCRAWL_DATABASE_URL={database_url}", "-s", f"NEWSCRAWL_STATS_FILE={stats_file}",
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
+    for name, value in (args or {}).items():
+        command += ["-a", f"{name}={value}"]
+    for name, value in (settings or {}).items():
+        command += ["-s", f"{name}={value}"]
+    if csv is not None:
+        command += ["-O", str(csv)]
+    env = {**os.environ, "NEWSCRAWL_DATA_DIR": str(workdir / "data")}
+    env.pop("NEWSCRAWL_DATABASE_URL", None)
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    return CrawlResult(proc.returncode, proc.stdout + proc.stderr, stats)
