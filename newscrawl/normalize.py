@@ -40,6 +40,11 @@ MOROCCO = ZoneInfo("Africa/Casablanca")
 # Text
 # ---------------------------------------------------------------------------
 
+# Block-level tags and <br> separate words; inline tags (<em>, <a>, <span>) do not.
+_BLOCK_TAG = re.compile(
+    r"<(?:br|/?(?:p|div|li|ul|ol|h[1-6]|td|th|tr|table|blockquote|section|article|header|footer|figure|figcaption))\b[^>]*>",
+    re.IGNORECASE,
+)
 _TAG = re.compile(r"<[^>]*>")
 # Zero-width characters, word joiner, BOM and the soft hyphen: invisible, never content.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -55,7 +60,7 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     if "<" in text:
-        text = _TAG.sub(" ", text)
+        text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
     if "&" in text:
         text = html.unescape(text)
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
@@ -245,7 +250,7 @@ _DAY_WORD_OFFSET = {
     "avant-hier": 2, "avant hier": 2, "anteayer": 2,
 }
 # The update date in "Publié le X - Mis à jour le Y" must never win: cut it off.
-_UPDATE_MARK = re.compile(r"\b(?:mis à jour|mise à jour|modifié|actualisé|updated|actualizado)\b", re.IGNORECASE)
+_UPDATE_MARK = re.compile(r"\b(?:mis a jour|mise a jour|modifie|actualise|updated|actualizado)\b")  # on folded text
 
 
 def _fold(text: str) -> str:
@@ -318,7 +323,7 @@ def _from_match(m: re.Match, now: datetime | None) -> date | datetime:
         if g("ihh"):
             clock = time(int(g("ihh")), int(g("imi")), int(g("iss") or 0))
             return datetime.combine(day, clock, tzinfo=_parse_offset(g("itz")))
-        return _with_time(day, m, "hh", "mi", "ss", g("tz") or g("tz2"))
+        return _with_time(day, m, "hh", "mi", "ss", g("tz2") or g("tz"))
     if g("nd"):
         day = date(_full_year(g("ny")), int(g("nm")), int(g("nd")))
     elif g("td"):
@@ -333,7 +338,7 @@ def _from_match(m: re.Match, now: datetime | None) -> date | datetime:
             day = date(int(g("ey")), month, int(g("ed")))
         else:
             day = _most_recent(int(g("ed")), month, _local_now(now).date())
-    return _with_time(day, m, "hh", "mi", "ss", g("tz") or g("tz2"))
+    return _with_time(day, m, "hh", "mi", "ss", g("tz2") or g("tz"))
 
 
 def _relative(text: str, now: datetime | None) -> date | datetime | None:
@@ -350,7 +355,7 @@ def _relative(text: str, now: datetime | None) -> date | datetime | None:
     if m:
         local = _local_now(now)
         day = (local - timedelta(days=_DAY_WORD_OFFSET[m.group("word").lower()])).date()
-        value = _with_time(day, m, "hh", "mi", "ss", m.group("tz") or m.group("tz2"))
+        value = _with_time(day, m, "hh", "mi", "ss", m.group("tz2") or m.group("tz"))
         if isinstance(value, datetime) and value > local:
             return day  # "aujourd'hui à 23h" read at 10h: trust the day, not the clock
         return value
@@ -379,12 +384,18 @@ def _fallback_parser():
 
 
 _MAYBE_DATE = re.compile(r"\d|" + _MONTH_ALT, re.IGNORECASE)
+# dateparser resolves relative phrases against the machine's clock, not ``now``:
+# relative forms are the fast path's alone.
+_RELATIVE_HINT = re.compile(
+    r"\b(?:ago|il y a|hace|depuis|dans|in|next|last|prochain|dernier|derniere|hier|demain|"
+    r"yesterday|tomorrow|today|ayer|manana|hoy)\b"
+)
 
 
 def _fallback(text: str, now: datetime | None) -> date | datetime | None:
     # dateparser wants the date to be (nearly) the whole string; a long
     # sentence with no date shape costs milliseconds and yields nothing.
-    if len(text) > 60 or not _MAYBE_DATE.search(text):
+    if len(text) > 60 or not _MAYBE_DATE.search(text) or _RELATIVE_HINT.search(_fold(text)):
         return None
     try:
         data = _fallback_parser().get_date_data(text)
@@ -393,9 +404,12 @@ def _fallback(text: str, now: datetime | None) -> date | datetime | None:
     value = data.date_obj if data else None
     if value is None:
         return None
+    local_now = _local_now(now)
     if data.period == "time":
-        return value.astimezone(MOROCCO) if value.tzinfo else value.replace(tzinfo=MOROCCO)
-    return value.date()
+        moment = value if value.tzinfo else value.replace(tzinfo=MOROCCO)
+        return moment if moment <= local_now else None
+    day = value.date()
+    return day if day <= local_now.date() else None
 
 
 def parse_date(text: str | None, now: datetime | None = None) -> date | datetime | None:
@@ -413,11 +427,13 @@ def parse_date(text: str | None, now: datetime | None = None) -> date | datetime
     text = clean_text(text)
     if not text:
         return None
-    cut = _UPDATE_MARK.search(text)
-    if cut and cut.start() > 0:
-        text = text[: cut.start()]
     folded = _fold(text)
-    m = _DATE_RE.search(folded)
+    # "Publié le X - Mis à jour le Y": the publication date, not the update,
+    # unless the update date is the only one there is.
+    cut = _UPDATE_MARK.search(folded)
+    m = _DATE_RE.search(folded, 0, cut.start()) if cut else None
+    if m is None:
+        m = _DATE_RE.search(folded)
     if m:
         try:
             return _from_match(m, now)

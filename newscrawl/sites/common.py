@@ -24,9 +24,8 @@ def first(page: Page, chain: Iterable[tuple[str, Callable[[Page], Any]]]) -> tup
 
 
 def text_of(nodes: SelectorList) -> str:
-    """The cleaned text of the first node (inline tags and entities included)."""
-    node = nodes[0] if nodes else None
-    return clean_text(node.xpath("string()").get()) if node is not None else ""
+    """The cleaned text of the first node: entities decoded, inline tags dropped, <br> a space."""
+    return clean_text(_SCRIPT.sub(" ", nodes[0].get())) if nodes else ""
 
 
 def meta(page: Page, name: str) -> str:

@@ -1,0 +1,177 @@
+"""Site parsers, field by field, on the fixture pages and on variations built from them."""
+
+from __future__ import annotations
+
+from parsel import Selector
+
+from newscrawl.sites import lopinion, maghress
+
+from .conftest import ORIGIN, fixture_page
+
+DIALOGUE = "/Dialogue-Strategique-Maroc-USA-la-cooperation-dans-la-lutte-contre-la-proliferation-nucleaire_a12345.html"
+
+
+def sel(html: str) -> Selector:
+    return Selector(text=html)
+
+
+# --- Maghress: URLs ---------------------------------------------------------------
+
+
+def test_article_ref_canonicalises_maghress_urls():
+    for url in (
+        "https://www.maghress.com/fr/lopinion/5010001",
+        "http://maghress.com/fr/lopinion/5010001/",
+        "https://maghress.com/fr/LOPINION/05010001?utm_source=x#top",
+    ):
+        ref = maghress.article_ref(url)
+        assert ref == maghress.ArticleRef("https://www.maghress.com/fr/lopinion/5010001", "lopinion", 5010001)
+
+
+def test_article_ref_rejects_other_pages():
+    for url in ("https://www.maghress.com/fr/lopinion", "https://www.maghress.com/alittihad/2082123",
+                "https://www.maghress.com/fr/lopinion/abc", "ftp://www.maghress.com/fr/lopinion/1"):
+        assert maghress.article_ref(url) is None
+
+
+def test_mirror_urls_keep_their_host():
+    assert maghress.article_ref("http://127.0.0.1:8000/fr/lopinion/7").url == "http://127.0.0.1:8000/fr/lopinion/7"
+
+
+# --- Maghress: listing and ticker ----------------------------------------------------
+
+
+def test_listing_entries_are_the_sources_own_links_with_their_dates():
+    page = fixture_page("/fr/lopinion")
+    entries = maghress.listing_entries(page, page.url, "lopinion")
+    assert [e.ref.maghress_id for e in entries] == [5010001, 5010002, 5010003, 5010004, 5010005]
+    assert entries[1].headline.startswith("Effets post-Covid")
+    assert "05 - 12 - 2025" in entries[1].date_text
+
+
+def test_listing_with_absolute_links_and_a_text_pager():
+    page = fixture_page("/fr/lopinion", "page=2")
+    assert [e.ref.maghress_id for e in maghress.listing_entries(page, page.url, "lopinion")] == [5010006, 5010007, 5010008, 5010010]
+    assert maghress.next_page(page, page.url) == f"{ORIGIN}/fr/lopinion?page=3"
+
+
+def test_next_page_by_rel_next_and_none_on_the_last_page():
+    first = fixture_page("/fr/lopinion")
+    assert maghress.next_page(first, first.url) == f"{ORIGIN}/fr/lopinion?page=2"
+    last = fixture_page("/fr/lopinion", "page=3")
+    assert maghress.next_page(last, last.url) is None
+
+
+def test_ticker_holds_every_source_relative_and_absolute():
+    page = fixture_page("/fr/lopinion/5010002")
+    refs = maghress.ticker_links(page, page.url)
+    assert [(r.source, r.maghress_id) for r in refs] == [
+        ("lematin", 1234567), ("lopinion", 5010009), ("lopinion", 5010001), ("libe", 998877), ("lematin", 1234568)
+    ]
+
+
+def test_ticker_found_by_marquee_or_defil_container():
+    for container in ('<marquee>{}</marquee>', '<div id="defilement">{}</div>', '<section class="news-marquee">{}</section>'):
+        html = container.format('<a href="/fr/lopinion/42">x</a>')
+        assert [r.maghress_id for r in maghress.ticker_links(sel(html), ORIGIN)] == [42]
+
+
+# --- Maghress: article fields ------------------------------------------------------------
+
+
+def test_article_fields():
+    page = fixture_page("/fr/lopinion/5010001")
+    raw = maghress.parse_article(page, page.url)
+    assert raw["url"] == f"{ORIGIN}/fr/lopinion/5010001"
+    assert raw["maghress_id"] == 5010001 and raw["source"] == "lopinion"
+    assert raw["title"].startswith("Dialogue Stratégique Maroc-USA : la coopération")
+    assert raw["source_name"] == "L'opinion"
+    assert raw["dates"] == ["26 - 01 - 2021"]
+    assert raw["body"] == [
+        "Nouvelle étape du Dialogue Stratégique entre le Maroc et les USA, celle-ci couvre cette fois la lutte contre la prolifération nucléaire et d'armes de destruction massive.",
+        "L'intense activité diplomatique entre Rabat et Washington se poursuit.",
+    ]
+    assert raw["source_link"].startswith(f"{ORIGIN}{DIALOGUE}?utm_source=maghress")
+    assert raw["_via"] == {"title": "span.articletitle", "body": "span.articlecontent"}
+
+
+def test_article_without_source_link_and_byline_without_link():
+    page = fixture_page("/fr/lopinion/5010002")
+    raw = maghress.parse_article(page, page.url)
+    assert raw["source_link"] == ""
+    assert raw["source_name"] == "L'opinion" and raw["dates"] == ["05 - 12 - 2025"]
+    assert len(raw["body"]) == 3  # <br><br> and <br> both split paragraphs
+
+
+def test_title_falls_back_to_og_title_then_title_tag():
+    page = fixture_page("/fr/lopinion/5010008")
+    assert maghress.title(page) == ("L’«émanation» du peuple, contre le peuple - Maghress", "og:title")
+    assert maghress.title(sel("<html><head><title>Un titre</title></head></html>")) == ("Un titre", "<title>")
+
+
+def test_report_widget_is_never_body():
+    html = '<span class="articlecontent"><p>Merci d\'avoir signalé!</p><p>Le vrai texte.</p></span>'
+    assert maghress.body(sel(html))[0] == ["Le vrai texte."]
+
+
+def test_source_link_found_by_attributes_when_its_text_changes():
+    html = ('<span class="articlecontent"><p>x</p></span>'
+            '<a href="https://www.lopinion.ma/a_a1.html" target="_blank" rel="nofollow">Lire la suite</a>')
+    assert maghress.source_link(sel(html), ORIGIN) == "https://www.lopinion.ma/a_a1.html"
+
+
+def test_source_link_ignores_non_http_schemes():
+    html = '<a href="javascript:alert(1)">Cliquez ici pour lire l\'article depuis sa source.</a>'
+    assert maghress.source_link(sel(html), ORIGIN) == ""
+
+
+# --- lopinion.ma --------------------------------------------------------------------------
+
+
+def test_publisher_fields_from_full_markup():
+    page = fixture_page(DIALOGUE)
+    raw = lopinion.parse_article(page, page.url)
+    assert raw["source_url"] == f"{ORIGIN}{DIALOGUE}"
+    assert raw["title"].startswith("Dialogue Stratégique Maroc-USA")
+    assert raw["lead"].startswith("Nouvelle étape du Dialogue Stratégique")
+    assert len(raw["body"]) == 3 and "Légende" not in " ".join(raw["body"])
+    assert raw["authors"] == ["Omar ASSIF"]
+    assert raw["dates"][0] == "2021-01-26T18:30:00+01:00"
+    assert raw["language"] == "fr"
+    assert raw["image_url"] == f"{ORIGIN}/photo/art/grande/53871234-40512345.jpg?v=1611681000"
+
+
+def test_publisher_byline_gives_authors_and_date():
+    page = fixture_page("/Agriculture-Ces-ravageurs-qui-grignotent-notre-souverainete-alimentaire_a22931.html")
+    assert lopinion.authors(page) == (["Bilal OUHAMMOU et Sara ZAIRI"], "Rédigé par")
+    assert lopinion.dates(page) == ["2024-03-27T09:15:00", "Mercredi 27 Mars 2024"]
+
+
+def test_publisher_json_ld_graph_and_image_object():
+    page = fixture_page("/Khamssa-w-Khmiss-Jaylann-le-retour-manifeste_a22940.html")
+    raw = lopinion.parse_article(page, page.url)
+    assert raw["authors"] == ["Safaa KSAANI"] and raw["dates"] == ["2025-12-10T11:00:00Z"]
+    assert raw["image_url"] == f"{ORIGIN}/photo/art/grande/9001-9002.jpg?v=1765364400"
+
+
+def test_publisher_body_falls_back_to_json_ld_article_body():
+    page = fixture_page("/L-emanation-du-peuple-contre-le-peuple_a22948.html")
+    body, via = lopinion.body(page)
+    assert via == "json-ld articleBody" and len(body) == 2
+    assert lopinion.title(page)[1] == "og:title"
+
+
+def test_publisher_english_edition():
+    page = fixture_page("/Sahara-autonomy-discussions-revive-appeals_a22952.html")
+    raw = lopinion.parse_article(page, page.url)
+    assert raw["language"] == "en" and raw["authors"] == ["A.K"] and raw["dates"] == ["24/11/2024 at 12h06"]
+
+
+def test_publisher_page_with_empty_body_gives_no_body():
+    page = fixture_page("/CA-FIFA-25-Retour-en-video_a22955.html")
+    assert lopinion.body(page) == (None, "")
+
+
+def test_broken_json_ld_is_ignored():
+    page = sel('<html lang="fr"><script type="application/ld+json">{not json</script><div class="titre"><h1>T</h1></div></html>')
+    assert lopinion.parse_article(page, ORIGIN)["title"] == "T"
