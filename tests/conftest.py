@@ -69,3 +69,25 @@ def run_crawl(start_url: str, database_url: str, workdir: Path, *, csv: Path | N
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     return CrawlResult(proc.returncode, proc.stdout + proc.stderr, stats)
+
+
+@pytest.fixture(scope="session")
+def postgresql_admin_url():
+    from .servers import postgresql_server
+
+    with postgresql_server() as url:
+        yield url
+
+
+_db_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """The URL of an empty database, once for each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    from .servers import create_database
+
+    admin = request.getfixturevalue("postgresql_admin_url")
+    return create_database(admin, f"test_{next(_db_counter)}_{os.getpid()}")

@@ -275,3 +275,23 @@ def test_bad_arguments_stop_the_crawl_with_a_clear_message(args, message, tmp_pa
     last_line = result.log.strip().splitlines()[-1]
     assert last_line.startswith("lopinion: bad spider argument: ") and message in last_line
     assert site_server.requests == []
+
+
+def test_crawl_into_postgresql_stores_the_same_articles(site_server, tmp_path, postgresql_admin_url):
+    from newscrawl.store import Store
+
+    from .servers import create_database
+
+    url = create_database(postgresql_admin_url, "e2e_crawl")
+    result = run_crawl(f"{site_server.origin}/fr/lopinion", url, tmp_path)
+    assert result.returncode == 0, result.log[-3000:]
+    stored = {a["maghress_id"]: a for a in Store(url).iter_articles()}
+    assert sorted(stored) == sorted(EXPECTED)
+    assert stored[5010003]["published_at"] == "2024-03-27T09:15:00+00:00"
+    assert stored[5010003]["authors"] == ["Bilal OUHAMMOU", "Sara ZAIRI"]
+    assert Store(url).aliases_of(stored[5010005]["url"]) == [f"{site_server.origin}/fr/lopinion/5010006"]
+    # A second crawl adds nothing and fetches no article page.
+    site_server.clear_log()
+    again = run_crawl(f"{site_server.origin}/fr/lopinion", url, tmp_path)
+    assert again.returncode == 0 and sorted(site_server.requests) == ["/fr/lopinion", "/robots.txt"]
+    assert Store(url).count() == len(EXPECTED)
