@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup crawl demo test clean
+.PHONY: setup crawl demo test bench clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Measurements; each writes its table into docs/performance.md.
+bench: setup
+	$(BIN)/python -m bench.dates
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -189,11 +189,6 @@ for _number, _names in enumerate(
         _MONTHS[_name] = _number
 
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_WEEKDAYS = (
-    "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun|"
-    "lunes|martes|miercoles|jueves|viernes|sabado|domingo"
-)
 
 # A time of day after a date: "à 12h40", "at 12:40", ", 12 h 40", "- 11h", "T08:15:00Z".
 _TIME = (
@@ -205,19 +200,26 @@ _TIME = (
     r"(?:\s*(?:gmt|utc)?\s*(?P<tz2>[+-]\d{1,2}(?::?\d{2})?))?)?"
 )
 
-_DATE_FORMS = (
+# Forms that start with a digit. The leading (?=\d) lets the regex engine jump
+# from digit to digit instead of trying every alternative at every position.
+_DIGIT_FIRST = (
+    r"(?=\d)(?<![\d.,])(?:"
     # ISO 8601 and year-first numeric: 2025-06-08T10:30:00+01:00, 2019-5-29, 2021/01/26
-    r"(?<!\d)(?P<iy>\d{4})(?P<isep>[-/.])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2})(?!\d)"
-    r"(?:t(?P<ihh>\d{2}):(?P<imi>\d{2})(?::(?P<iss>\d{2})(?:\.\d+)?)?(?P<itz>z|[+-]\d{2}:?\d{2})?)?",
+    r"(?P<iy>\d{4})(?P<isep>[-/.])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2})(?!\d)"
+    r"(?:t(?P<ihh>\d{2}):(?P<imi>\d{2})(?::(?P<iss>\d{2})(?:\.\d+)?)?(?P<itz>z|[+-]\d{2}:?\d{2})?)?"
     # Day-first numeric: 26 - 01 - 2021, 05/08/2019, 26.01.2021, 26-01-21
-    r"(?<![\d.,])(?P<nd>\d{1,2})\s*(?P<nsep>[-/.])\s*(?P<nm>\d{1,2})\s*(?P=nsep)\s*(?P<ny>\d{4}|\d{2})(?![\d]|[.,]\d)",
-    # Day month [year]: mardi 9 décembre 2025, 1er janvier, 9 de diciembre de 2025, 09 Dec 2025
-    rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?(?<!\d)(?P<td>\d{{1,2}})(?:er|re|st|nd|rd|th|º|°)?\s+(?:de\s+)?"
-    rf"(?P<tm>{_MONTH_ALT})\b\.?(?:,?\s*(?:de\s+|del\s+)?(?P<ty>\d{{4}})(?!\d))?",
-    # Month day, year (English): December 9, 2025
-    rf"\b(?P<em>{_MONTH_ALT})\b\.?\s+(?P<ed>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<ey>\d{{4}}))?(?!\d)",
+    r"|(?P<nd>\d{1,2})\s*(?P<nsep>[-/.])\s*(?P<nm>\d{1,2})\s*(?P=nsep)\s*(?P<ny>\d{4}|\d{2})(?!\d|[.,]\d)"
+    # Day month [year]: 9 décembre 2025, 1er janvier, 9 de diciembre de 2025, 09 Dec 2025
+    rf"|(?P<td>\d{{1,2}})(?:er|re|st|nd|rd|th|o)?\s+(?:de\s+)?(?P<tm>{_MONTH_ALT})\b\.?"
+    r"(?:,?\s*(?:de\s+|del\s+)?(?P<ty>\d{4})(?!\d))?"
+    r")"
 )
-_DATE_RE = re.compile("(?:" + "|".join(_DATE_FORMS) + ")" + _TIME, re.IGNORECASE)
+# Month day[, year] (English): December 9, 2025. Tried only when the text names a month.
+_MONTH_FIRST = rf"\b(?P<em>{_MONTH_ALT})\b\.?\s+(?P<ed>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<ey>\d{{4}}))?(?!\d)"
+_DIGIT_FIRST_RE = re.compile(_DIGIT_FIRST + _TIME)
+_MONTH_FIRST_RE = re.compile(_MONTH_FIRST + _TIME)
+_WORD = re.compile(r"[a-z]+")
+_MONTH_WORDS = frozenset(_MONTHS)
 
 # Relative forms, resolved against ``now`` in Morocco's time.
 _AGO_RE = re.compile(
@@ -254,11 +256,18 @@ _UPDATE_MARK = re.compile(r"\b(?:mis a jour|mise a jour|modifie|actualise|update
 
 
 def _fold(text: str) -> str:
-    """Lower-case and strip accents, keeping string length stable enough for regexes."""
+    """Lower-case ASCII: accents stripped, other non-ASCII characters dropped (dates need none)."""
     if text.isascii():
         return text.lower()
     text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return text.encode("ascii", "ignore").decode("ascii").lower()
+
+
+def _search(folded: str, end: int) -> re.Match | None:
+    m = _DIGIT_FIRST_RE.search(folded, 0, end)
+    if m is None and not _MONTH_WORDS.isdisjoint(_WORD.findall(folded, 0, end)):
+        m = _MONTH_FIRST_RE.search(folded, 0, end)
+    return m
 
 
 def _local_now(now: datetime | None) -> datetime:
@@ -269,6 +278,7 @@ def _local_now(now: datetime | None) -> datetime:
     return now.astimezone(MOROCCO)
 
 
+@lru_cache(maxsize=64)
 def _parse_offset(tz: str | None) -> timezone | ZoneInfo:
     if not tz:
         return MOROCCO
@@ -318,30 +328,32 @@ def _with_time(day: date, m: re.Match, hh: str, mi: str, ss: str, tz: str | None
 def _from_match(m: re.Match, now: datetime | None) -> date | datetime:
     """Build the value of a fast-path match. Raises ValueError for impossible dates."""
     g = m.group
-    if g("iy"):
+    if m.re is _MONTH_FIRST_RE:
+        month, day_of_month, year = _MONTHS[g("em")], int(g("ed")), g("ey")
+    elif g("iy"):
         day = date(int(g("iy")), int(g("im")), int(g("id")))
         if g("ihh"):
             clock = time(int(g("ihh")), int(g("imi")), int(g("iss") or 0))
             return datetime.combine(day, clock, tzinfo=_parse_offset(g("itz")))
         return _with_time(day, m, "hh", "mi", "ss", g("tz2") or g("tz"))
-    if g("nd"):
+    elif g("nd"):
         day = date(_full_year(g("ny")), int(g("nm")), int(g("nd")))
-    elif g("td"):
-        month = _MONTHS[_fold(g("tm")).rstrip(".")]
-        if g("ty"):
-            day = date(int(g("ty")), month, int(g("td")))
-        else:
-            day = _most_recent(int(g("td")), month, _local_now(now).date())
+        return _with_time(day, m, "hh", "mi", "ss", g("tz2") or g("tz"))
     else:
-        month = _MONTHS[_fold(g("em")).rstrip(".")]
-        if g("ey"):
-            day = date(int(g("ey")), month, int(g("ed")))
-        else:
-            day = _most_recent(int(g("ed")), month, _local_now(now).date())
+        month, day_of_month, year = _MONTHS[g("tm")], int(g("td")), g("ty")
+    if year:
+        day = date(int(year), month, day_of_month)
+    else:
+        day = _most_recent(day_of_month, month, _local_now(now).date())
     return _with_time(day, m, "hh", "mi", "ss", g("tz2") or g("tz"))
 
 
+_RELATIVE_WORDS = ("il y a", "depuis", "hace", "ago", "hier", "aujourd", "today", "yesterday", "ayer", "hoy")
+
+
 def _relative(text: str, now: datetime | None) -> date | datetime | None:
+    if not any(word in text for word in _RELATIVE_WORDS):
+        return None
     m = _AGO_RE.search(text)
     if m:
         local = _local_now(now)
@@ -383,7 +395,7 @@ def _fallback_parser():
     )
 
 
-_MAYBE_DATE = re.compile(r"\d|" + _MONTH_ALT, re.IGNORECASE)
+_NUMBER = re.compile(r"\d+")
 # dateparser resolves relative phrases against the machine's clock, not ``now``:
 # relative forms are the fast path's alone.
 _RELATIVE_HINT = re.compile(
@@ -395,7 +407,14 @@ _RELATIVE_HINT = re.compile(
 def _fallback(text: str, now: datetime | None) -> date | datetime | None:
     # dateparser wants the date to be (nearly) the whole string; a long
     # sentence with no date shape costs milliseconds and yields nothing.
-    if len(text) > 60 or not _MAYBE_DATE.search(text) or _RELATIVE_HINT.search(_fold(text)):
+    if len(text) > 60:
+        return None
+    folded = _fold(text)
+    numbers = len(_NUMBER.findall(folded))
+    # A day needs a number; a day and a month need a second number or a month name.
+    if numbers == 0 or (numbers == 1 and _MONTH_WORDS.isdisjoint(_WORD.findall(folded))):
+        return None
+    if _RELATIVE_HINT.search(folded):
         return None
     try:
         data = _fallback_parser().get_date_data(text)
@@ -424,16 +443,20 @@ def parse_date(text: str | None, now: datetime | None = None) -> date | datetime
     """
     if not text or not isinstance(text, str):
         return None
-    text = clean_text(text)
-    if not text:
+    # Lighter than clean_text: _fold already turns every space to ASCII and drops invisibles.
+    if "<" in text:
+        text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
+    if "&" in text:
+        text = html.unescape(text)
+    folded = _fold(text).strip()
+    if not folded:
         return None
-    folded = _fold(text)
     # "Publié le X - Mis à jour le Y": the publication date, not the update,
     # unless the update date is the only one there is.
-    cut = _UPDATE_MARK.search(folded)
-    m = _DATE_RE.search(folded, 0, cut.start()) if cut else None
+    cut = _UPDATE_MARK.search(folded) if "jour" in folded or "modifi" in folded or "actuali" in folded or "updated" in folded else None
+    m = _search(folded, cut.start()) if cut else None
     if m is None:
-        m = _DATE_RE.search(folded)
+        m = _search(folded, len(folded))
     if m:
         try:
             return _from_match(m, now)
