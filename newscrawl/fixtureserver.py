@@ -56,8 +56,9 @@ class FixtureServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0):
         self.site = FixtureSite(root)
+        self.delay = delay  # seconds before every answer: a slow site, for crash tests
         self.requests: list[str] = []  # "path?query" of every request, in order
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -112,8 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.record(target)
         site = self.server.site
         route = site.routes.get(target) or site.routes.get(parts.path) or {}
-        if route.get("delay"):
-            time.sleep(float(route["delay"]))
+        if route.get("delay") or self.server.delay:
+            time.sleep(float(route.get("delay") or self.server.delay))
         if "redirect" in route:
             location = route["redirect"].replace("{{ORIGIN}}", self.server.origin)
             return self._send(route.get("status", 302), b"", "text/html", {"Location": location}, head)

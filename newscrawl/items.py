@@ -38,6 +38,9 @@ class Article(scrapy.Item):
     language = scrapy.Field()  # "fr", "en", "es" or ""
     image_url = scrapy.Field()
     scraped_at = scrapy.Field()  # ISO 8601 UTC
+    # Internal, never exported: the headline as Maghress shows it, so that a
+    # re-crawl can tell an edited headline on the listing from an unchanged one.
+    maghress_title = scrapy.Field()
 
 
-assert tuple(Article.fields) == ARTICLE_FIELDS, "Article fields and ARTICLE_FIELDS drifted apart"
+assert tuple(Article.fields)[: len(ARTICLE_FIELDS)] == ARTICLE_FIELDS, "Article fields and ARTICLE_FIELDS drifted apart"

@@ -54,6 +54,7 @@ class ArticleLoader(ItemLoader):
     default_output_processor = TakeFirst()
 
     title_in = MapCompose(normalize.clean_title, _non_empty)
+    maghress_title_in = MapCompose(normalize.clean_title, _non_empty)
     lead_in = MapCompose(normalize.clean_text, _non_empty)
     source_name_in = MapCompose(normalize.clean_title, _non_empty)
     # One add_value call per page: the whole paragraph list becomes one body.
@@ -88,6 +89,7 @@ def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = N
     loader.add_value("maghress_id", maghress.get("maghress_id"))
     loader.add_value("source", maghress.get("source"))
     loader.add_value("source_name", maghress.get("source_name"))
+    loader.add_value("maghress_title", maghress.get("title"))
     # The read-at-source link names the publisher URL even when its page failed.
     loader.add_value("source_url", maghress.get("publisher_url"))
     article = loader.load_item()

@@ -64,7 +64,7 @@ def test_next_page_by_rel_next_and_none_on_the_last_page():
 
 def test_ticker_holds_every_source_relative_and_absolute():
     page = fixture_page("/fr/lopinion/5010002")
-    refs = maghress.ticker_links(page, page.url)
+    refs = [e.ref for e in maghress.ticker_links(page, page.url)]
     assert [(r.source, r.maghress_id) for r in refs] == [
         ("lematin", 1234567), ("lopinion", 5010009), ("lopinion", 5010001), ("libe", 998877), ("lematin", 1234568)
     ]
@@ -73,7 +73,7 @@ def test_ticker_holds_every_source_relative_and_absolute():
 def test_ticker_found_by_marquee_or_defil_container():
     for container in ('<marquee>{}</marquee>', '<div id="defilement">{}</div>', '<section class="news-marquee">{}</section>'):
         html = container.format('<a href="/fr/lopinion/42">x</a>')
-        assert [r.maghress_id for r in maghress.ticker_links(sel(html), ORIGIN)] == [42]
+        assert [(e.ref.maghress_id, e.headline) for e in maghress.ticker_links(sel(html), ORIGIN)] == [(42, "x")]
 
 
 # --- Maghress: article fields ------------------------------------------------------------

@@ -82,21 +82,23 @@ def is_listing(url: str, source: str) -> bool:
     return bool((m := _LISTING_PATH.match(urlsplit(url).path)) and m.group("source").lower() == source)
 
 
-def ticker_links(page: Page, base_url: str) -> list[ArticleRef]:
-    """Article links of the headline ticker, every source, in page order, once each."""
-    refs: dict[str, ArticleRef] = {}
-    for href in page.xpath(SELECTORS["ticker_links"] + "/@href").getall():
-        ref = article_ref(urljoin(base_url, href.strip()))
-        if ref:
-            refs.setdefault(ref.url, ref)
-    return list(refs.values())
-
-
 @dataclass(frozen=True, slots=True)
 class ListingEntry:
+    """An article link of a listing or of the ticker, with the headline it shows."""
+
     ref: ArticleRef
     headline: str
-    date_text: str  # a date printed beside the link, when the listing shows one
+    date_text: str = ""  # a date printed beside the link, when the listing shows one
+
+
+def ticker_links(page: Page, base_url: str) -> list[ListingEntry]:
+    """Article links of the headline ticker, every source, in page order, once each."""
+    entries: dict[str, ListingEntry] = {}
+    for link in page.xpath(SELECTORS["ticker_links"]):
+        ref = article_ref(urljoin(base_url, link.attrib["href"].strip()))
+        if ref and ref.url not in entries:
+            entries[ref.url] = ListingEntry(ref, clean_text(link.xpath("string()").get()))
+    return list(entries.values())
 
 
 def listing_entries(page: Page, base_url: str, source: str) -> list[ListingEntry]:

@@ -21,7 +21,7 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newscrawl.loaders import build_article
-from newscrawl.normalize import parse_date
+from newscrawl.normalize import parse_date, title_key
 from newscrawl.sites import lopinion as lopinion_site
 from newscrawl.sites import maghress
 from newscrawl.sources import SOURCES
@@ -132,20 +132,20 @@ class LopinionSpider(scrapy.Spider):
         if not entries:
             self.crawler.stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page %s holds no %s article link", response.url, self.source.slug)
-        refs = [e.ref for e in entries]
-        dated = [(e, parse_date(e.date_text)) for e in entries]
-        too_old = set()
+        too_old: set[str] = set()
         if self.since:
-            too_old = {e.ref.url for e, d in dated if d is not None and _day(d) < self.since}
-        known = self._known(refs + self._own_ticker_refs(response))
+            for entry in entries:
+                day = parse_date(entry.date_text) if entry.date_text else None
+                if day is not None and _day(day) < self.since:
+                    too_old.add(entry.ref.url)
+        ticker = self._own_ticker_entries(response)
+        stored = self._stored(entries) | self._stored(ticker, compare_headlines=False)
         for entry in entries:
             if entry.ref.url in too_old:
                 self.crawler.stats.inc_value("newscrawl/skipped/before_since")
-            elif entry.ref.url in known:
-                self.crawler.stats.inc_value("newscrawl/skipped/already_stored")
-            else:
+            elif entry.ref.url not in stored:
                 yield self._article_request(entry.ref)
-        yield from self._ticker_requests(response, known)
+        yield from self._ticker_requests(ticker, stored)
 
         # Pagination: stop at the page limit, at the date limit, or when nothing is new.
         next_url = maghress.next_page(response, response.url)
@@ -157,28 +157,43 @@ class LopinionSpider(scrapy.Spider):
         if self.since and entries and all(e.ref.url in too_old for e in entries):
             self.logger.info("Stopping pagination at page %d: all its articles predate %s", page, self.since)
             return
-        if not self.refresh and entries and all(ref.url in known for ref in refs):
+        if not self.refresh and entries and all(e.ref.url in stored for e in entries):
             self.logger.info("Stopping pagination at page %d: all its articles are already stored", page)
             self.crawler.stats.set_value("newscrawl/listing/stopped_nothing_new", page)
             return
         yield Request(next_url, callback=self.parse_listing, cb_kwargs={"page": page + 1})
 
-    def _own_ticker_refs(self, response: Response) -> list[maghress.ArticleRef]:
-        return [r for r in maghress.ticker_links(response, response.url) if r.source == self.source.slug]
+    def _own_ticker_entries(self, response: Response) -> list[maghress.ListingEntry]:
+        return [e for e in maghress.ticker_links(response, response.url) if e.ref.source == self.source.slug]
 
-    def _ticker_requests(self, response: Response, known: set[str] | None = None):
-        refs = self._own_ticker_refs(response)
-        if known is None:
-            known = self._known(refs)
-        for ref in refs:
-            if ref.url not in known:
-                yield self._article_request(ref)
+    def _ticker_requests(self, ticker: list[maghress.ListingEntry], stored: set[str]):
+        for entry in ticker:
+            if entry.ref.url not in stored:
+                yield self._article_request(entry.ref)
 
-    def _known(self, refs: list[maghress.ArticleRef]) -> set[str]:
-        """Article URLs already stored (one indexed query), unless ``refresh`` asks to re-fetch."""
-        if self.refresh or not refs:
+    def _stored(self, entries: list[maghress.ListingEntry], compare_headlines: bool = True) -> set[str]:
+        """URLs of ``entries`` already stored with the headline they show now: one indexed query.
+
+        A listing entry whose headline differs from the one stored is left
+        out, so the article is fetched again and its row updated (the
+        ticker's headlines may be shortened: they are not compared). Nothing
+        is "stored" when ``refresh`` asks to fetch everything.
+        """
+        if self.refresh or not entries:
             return set()
-        return self.store.known_urls(r.url for r in refs)
+        known = self.store.known_urls(e.ref.url for e in entries)
+        stored = set()
+        for entry in entries:
+            if entry.ref.url not in known or entry.ref.url in stored:
+                continue
+            stored_key = known[entry.ref.url]
+            if not compare_headlines or stored_key is None or not entry.headline or title_key(entry.headline) == stored_key:
+                stored.add(entry.ref.url)
+                self.crawler.stats.inc_value("newscrawl/skipped/already_stored")
+            else:
+                self.crawler.stats.inc_value("newscrawl/refetch/headline_changed")
+                self.logger.info("Headline of %s changed on Maghress: fetching it again", entry.ref.url)
+        return stored
 
     def _article_request(self, ref: maghress.ArticleRef) -> Request:
         return Request(ref.url, callback=self.parse_article)
@@ -191,7 +206,8 @@ class LopinionSpider(scrapy.Spider):
             self.logger.warning("Article page %s is not HTML (%s)", response.url, response.headers.get("Content-Type"))
             return
         self.crawler.stats.inc_value("newscrawl/article/pages")
-        yield from self._ticker_requests(response)
+        ticker = self._own_ticker_entries(response)
+        yield from self._ticker_requests(ticker, self._stored(ticker, compare_headlines=False))
         raw = maghress.parse_article(response, response.url)
         raw["source"] = raw["source"] or self.source.slug
         raw["source_name"] = self.source.name

@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, or_, select, text, update
+from sqlalchemy import create_engine, event, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -104,16 +104,20 @@ class Store:
 
     # -- reads --------------------------------------------------------------
 
-    def known_urls(self, urls: Iterable[str]) -> set[str]:
-        """Which of ``urls`` (Maghress article URLs) are stored, as articles or aliases: one query."""
+    def known_urls(self, urls: Iterable[str]) -> dict[str, str | None]:
+        """Which of ``urls`` (Maghress article URLs) are stored, as articles or aliases: one query.
+
+        Maps each stored URL to the key of the Maghress headline it was stored
+        with (``None`` for an alias), so a re-crawl can see an edited headline.
+        """
         urls = list(dict.fromkeys(urls))
         if not urls:
-            return set()
-        query = select(articles.c.url).where(articles.c.url.in_(urls)).union(
-            select(aliases.c.url).where(aliases.c.url.in_(urls))
+            return {}
+        query = select(articles.c.url, articles.c.headline_key).where(articles.c.url.in_(urls)).union_all(
+            select(aliases.c.url, literal(None).label("headline_key")).where(aliases.c.url.in_(urls))
         )
         with self.engine.connect() as conn:
-            return {row[0] for row in conn.execute(query)}
+            return {url: key for url, key in conn.execute(query)}
 
     def find_match(self, item: Mapping[str, Any]) -> Match | None:
         """The stored article ``item`` is the same story as, by URL, alias, publisher URL, title+date or body."""
@@ -339,6 +343,7 @@ def _item_to_row(item: Mapping[str, Any]) -> dict[str, Any]:
     row["published_date"] = _as_date(item.get("published_date"))
     row["content_hash"] = content_hash(item.get("body"))
     row["title_key"] = title_key(item.get("title")) or None
+    row["headline_key"] = title_key(item.get("maghress_title") or item.get("title")) or None
     row["source_key"] = canonical_key(item.get("source_url")) or None
     return row
 

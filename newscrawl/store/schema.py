@@ -42,6 +42,7 @@ articles = Table(
     Column("last_seen", Text, nullable=False),
     Column("content_hash", Text),  # sha1 of the normalised body
     Column("title_key", Text),  # normalize.title_key(title)
+    Column("headline_key", Text),  # title_key of the headline as Maghress shows it (re-crawls compare it)
     Column("source_key", Text, unique=True),  # normalize.canonical_key(source_url)
 )
 Index("ix_articles_title_key_date", articles.c.title_key, articles.c.published_date)
