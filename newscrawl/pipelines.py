@@ -16,6 +16,7 @@ from twisted.internet import task
 
 from newscrawl.normalize import canonical_key, title_key
 from newscrawl.store import store_for
+from newscrawl.store import similarity
 from newscrawl.store.database import content_hash
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class DeduplicatePipeline(_CrawlerPipeline):
         # Keys of this run's articles -> their URL. Bounded by the run's size;
         # earlier runs are asked of the store with indexed lookups.
         self.seen: dict[tuple[str, Any], str] = {}
+        # LSH bands of this run's bodies -> (URL, signature), for near-identical bodies.
+        self.bands: dict[int, list[tuple[str, Any]]] = {}
 
     def _keys(self, adapter: ItemAdapter) -> list[tuple[str, Any]]:
         keys: list[tuple[str, Any]] = [("url", adapter.get("url"))]
@@ -84,6 +87,13 @@ class DeduplicatePipeline(_CrawlerPipeline):
                     raise self.drop("duplicate_in_run", f"Article already stored in this run: {url}")
                 self.store.queue_alias(url, other, key[0])
                 raise self.drop("republished", f"Same story as {other} (same {key[0]}): {url} kept as its alias")
+        sig = similarity.signature(adapter.get("body"))
+        if sig is not None:
+            for band in similarity.bands(sig):
+                for other, other_sig in self.bands.get(band, ()):
+                    if other != url and similarity.similarity(sig, other_sig) >= similarity.THRESHOLD:
+                        self.store.queue_alias(url, other, "similar_body")
+                        raise self.drop("republished", f"Same story as {other} (near-identical body): {url} kept as its alias")
         match = self.store.find_match(adapter)
         if match is not None and match.url != url:
             self.store.queue_alias(url, match.url, match.reason)
@@ -92,6 +102,9 @@ class DeduplicatePipeline(_CrawlerPipeline):
             raise self.drop("republished", f"Same story as stored {match.url} (same {match.reason}): {url} kept as its alias")
         for key in keys:
             self.seen.setdefault(key, url)
+        if sig is not None:
+            for band in similarity.bands(sig):
+                self.bands.setdefault(band, []).append((url, sig))
         return item
 
 

@@ -159,3 +159,44 @@ def test_two_crawls_writing_at_once_store_each_article_once(database_url):
     assert store.count() == 200
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(DISTINCT url) FROM articles")).scalar() == 200
+
+
+LONG_BODY = (
+    "Le rappeur Jaylann revient avec un nouvel album intitulé Khamssa w Khmiss, plus personnel que jamais. "
+    "Douze titres entre rap et chaâbi, enregistrés entre Casablanca et Paris, avec des invités de marque. "
+    "L'artiste y raconte son enfance à Derb Sultan, ses doutes et sa revanche sur une industrie qui l'avait oublié."
+)
+
+
+def test_near_identical_body_is_the_same_story(store):
+    store.write([article(1, body=LONG_BODY, source_url=None)])
+    retouched = LONG_BODY.replace("plus personnel que jamais", "plus intime que jamais").replace("Paris", "Paris.")
+    copy = article(2, title="Autre titre", published_date="2025-12-11", source_url=None, body=retouched)
+    match = store.find_match(copy)
+    assert match is not None and match.reason == "similar_body"
+    assert store.write([copy])["aliased"] == 1 and store.count() == 1
+
+
+def test_a_different_story_is_not_a_near_duplicate(store):
+    store.write([article(1, body=LONG_BODY, source_url=None)])
+    other = article(2, title="Autre", source_url=None, published_date="2025-12-11",
+                    body="La Bourse de Casablanca a ouvert dans le vert ce mardi, portée par les valeurs bancaires et "
+                         "immobilières, dans un marché où les volumes restent faibles avant la fin de l'année et les fêtes.")
+    assert store.find_match(other) is None
+    assert store.write([other])["inserted"] == 1
+
+
+def test_pending_migrations_are_applied_in_order(database_url, monkeypatch):
+    from newscrawl.store import schema
+
+    Store(database_url).close()
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, SCHEMA_VERSION + 1, ["CREATE TABLE migrated_marker (x INTEGER)"])
+    import newscrawl.store.database as database
+
+    monkeypatch.setattr(database, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    store = Store(database_url)
+    assert store.schema_version() == SCHEMA_VERSION + 1
+    with store.engine.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM migrated_marker"))
+    Store(database_url)  # reopening applies nothing twice

@@ -28,7 +28,8 @@ from sqlalchemy.exc import OperationalError
 
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.normalize import canonical_key, title_key
-from newscrawl.store.schema import MIGRATIONS, SCHEMA_VERSION, aliases, articles, metadata, schema_info
+from newscrawl.store import similarity
+from newscrawl.store.schema import MIGRATIONS, SCHEMA_VERSION, aliases, articles, body_bands, metadata, schema_info
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,25 @@ class Store:
             row = conn.execute(select(articles.c.id, articles.c.url).where(articles.c.content_hash == digest)).first()
             if row:
                 return Match(row.id, row.url, "body")
+        return self._similar_body(conn, item)
+
+    def _similar_body(self, conn: Connection, item: Mapping[str, Any]) -> Match | None:
+        sig = _signature(item)
+        if sig is None:
+            return None
+        candidates = conn.execute(
+            select(articles.c.id, articles.c.url, articles.c.body_minhash)
+            .where(articles.c.id.in_(select(body_bands.c.article_id).where(body_bands.c.band.in_(similarity.bands(sig)))))
+            .where(articles.c.url != item.get("url"))
+            .limit(50)
+        ).all()
+        best = max(
+            ((similarity.similarity(sig, similarity.from_bytes(c.body_minhash)), c) for c in candidates if c.body_minhash),
+            default=None,
+            key=lambda pair: pair[0],
+        )
+        if best and best[0] >= similarity.THRESHOLD:
+            return Match(best[1].id, best[1].url, "similar_body")
         return None
 
     def count(self) -> int:
@@ -237,7 +257,9 @@ class Store:
                 .on_conflict_do_nothing()
                 .returning(articles.c.id)
             )
-            if conn.execute(statement).first() is not None:
+            inserted = conn.execute(statement).first()
+            if inserted is not None:
+                self._write_bands(conn, inserted.id, item, replace=False)
                 return "inserted"
             # Another writer stored it between our lookup and our insert.
             match = self._find_match(conn, item)
@@ -259,7 +281,16 @@ class Store:
             if owner:
                 del changes["source_key"]
         conn.execute(update(articles).where(articles.c.id == match.article_id).values(**changes, last_seen=now))
+        if changes.get("body_minhash"):
+            self._write_bands(conn, match.article_id, item, replace=True)
         return "updated"
+
+    def _write_bands(self, conn: Connection, article_id: int, item: Mapping[str, Any], replace: bool) -> None:
+        sig = _signature(item)
+        if replace:
+            conn.execute(body_bands.delete().where(body_bands.c.article_id == article_id))
+        if sig is not None:
+            conn.execute(body_bands.insert(), [{"band": b, "article_id": article_id} for b in similarity.bands(sig)])
 
     def _add_alias(self, conn: Connection, url: str, article_id: int, reason: str) -> None:
         insert = sqlite_insert if self.dialect == "sqlite" else pg_insert
@@ -338,14 +369,20 @@ def _as_date(value: Any) -> date | None:
 
 
 def _item_to_row(item: Mapping[str, Any]) -> dict[str, Any]:
-    row = {field: item.get(field) for field in ARTICLE_FIELDS}
+    row = {field: item.get(field) for field in ARTICLE_FIELDS}  # the exported fields only
     row["authors"] = json.dumps(list(item.get("authors") or []), ensure_ascii=False)
     row["published_date"] = _as_date(item.get("published_date"))
     row["content_hash"] = content_hash(item.get("body"))
     row["title_key"] = title_key(item.get("title")) or None
     row["headline_key"] = title_key(item.get("maghress_title") or item.get("title")) or None
     row["source_key"] = canonical_key(item.get("source_url")) or None
+    sig = _signature(item)
+    row["body_minhash"] = similarity.to_bytes(sig) if sig is not None else None
     return row
+
+
+def _signature(item: Mapping[str, Any]):
+    return similarity.signature(item.get("body"))
 
 
 def _row_to_item(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    LargeBinary,
     Column,
     Date,
     ForeignKey,
@@ -44,6 +45,7 @@ articles = Table(
     Column("title_key", Text),  # normalize.title_key(title)
     Column("headline_key", Text),  # title_key of the headline as Maghress shows it (re-crawls compare it)
     Column("source_key", Text, unique=True),  # normalize.canonical_key(source_url)
+    Column("body_minhash", LargeBinary),  # similarity.signature(body), for near-identical bodies
 )
 Index("ix_articles_title_key_date", articles.c.title_key, articles.c.published_date)
 Index("ix_articles_content_hash", articles.c.content_hash)
@@ -59,6 +61,14 @@ aliases = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("first_seen", Text, nullable=False),
+)
+
+# LSH bands of each article's body signature: near-duplicate candidates in one indexed query.
+body_bands = Table(
+    "article_body_bands",
+    metadata,
+    Column("band", BigInteger, nullable=False, index=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
 )
 
 schema_info = Table(
