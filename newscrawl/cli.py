@@ -116,6 +116,19 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def schedule(args: argparse.Namespace) -> int:
+    try:
+        import croniter  # noqa: F401
+        import scrapyd_client  # noqa: F401
+    except ImportError as exc:
+        print(f"newscrawl schedule needs scrapyd-client and croniter ({exc}): pip install 'newscrawl[scrapyd]'",
+              file=sys.stderr)
+        return 2
+    from newscrawl import schedule as scheduling
+
+    return scheduling.main(args.plan, args.once, args.state, args.stop_after, args.retries)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", help="only this source (e.g. lopinion)")
     p.add_argument("--language", choices=("fr", "en", "es"))
     p.set_defaults(func=export)
+
+    p = commands.add_parser("schedule", help="submit crawls to scrapyd on a timetable (a TOML plan)")
+    p.add_argument("plan", help="the plan file (see docs/scheduling.md)")
+    p.add_argument("--once", action="store_true", help="submit what is due now and exit (for cron or systemd timers)")
+    p.add_argument("--state", help="where to remember the last submissions (default: <plan>.state.json)")
+    p.add_argument("--retries", type=int, default=3, help="with --once: tries for a node that does not answer")
+    p.add_argument("--stop-after", type=float, help=argparse.SUPPRESS)  # bounded runs, for tests
+    p.set_defaults(func=schedule)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -71,3 +71,45 @@ def create_database(admin_url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@contextmanager
+def scrapyd_server(workdir: Path, port: int | None = None, env: dict | None = None):
+    """A real scrapyd on 127.0.0.1 with its own config and directories under ``workdir``; yields its URL."""
+    import sys
+    import time
+    import urllib.request
+
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "scrapyd.conf").write_text(
+        "[scrapyd]\n"
+        "bind_address = 127.0.0.1\n"
+        f"http_port = {port}\n"
+        "eggs_dir = eggs\nlogs_dir = logs\ndbs_dir = dbs\nitems_dir =\n"
+        "jobs_to_keep = 5\npoll_interval = 0.5\nmax_proc = 2\n"
+        "jobstorage = scrapyd.jobstorage.SqliteJobStorage\n"
+    )
+    log = (workdir / "scrapyd.out").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/daemonstatus.json", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                pytest.fail(f"scrapyd did not start: {(workdir / 'scrapyd.out').read_text()[-2000:]}")
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

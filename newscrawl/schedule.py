@@ -1,0 +1,264 @@
+"""``newscrawl schedule``: a timetable for scrapyd, which runs jobs but keeps no timetable.
+
+A plan is a TOML file of entries::
+
+    [defaults]
+    scrapyd = ["http://127.0.0.1:6800"]     # one or more nodes
+    project = "newscrawl"
+    # username = "..."; password_env = "SCRAPYD_PASSWORD"   (credentials, when scrapyd asks)
+
+    [[job]]
+    name = "lopinion-hourly"                 # unique; the state file remembers runs by name
+    spider = "lopinion"
+    cron = "5 * * * *"                       # croniter syntax, in the machine's local time ...
+    # every = "30m"                          # ... or an interval: 90s, 30m, 1h, 1d
+    args = { max_pages = 5 }                 # spider arguments (-a)
+    settings = { LOG_LEVEL = "INFO" }        # setting overrides (-s)
+
+An entry is *due* when its latest cron time (or its interval) has passed
+since it was last submitted. On each node, a due entry is submitted through
+scrapyd's ``schedule.json`` unless the same spider already has a pending or
+running job there (``listjobs.json``): then it waits for the next time. A
+node that does not answer is retried with exponential backoff. The last
+submissions are kept in a small JSON state file, so a restarted scheduler
+(or one run from cron with ``--once``) neither forgets nor repeats runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("newscrawl.schedule")
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+class PlanError(ValueError):
+    """The plan file cannot be used; the message says where and why."""
+
+
+@dataclass
+class Entry:
+    name: str
+    spider: str
+    nodes: list[str]
+    project: str
+    cron: str | None = None
+    every: float | None = None  # seconds
+    args: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    username: str | None = None
+    password: str | None = None
+
+    def last_due(self, now: datetime, last_run: datetime | None) -> datetime | None:
+        """The moment this entry last became due, if it has not been submitted since; else ``None``."""
+        if self.cron:
+            from croniter import croniter
+
+            due = croniter(self.cron, now).get_prev(datetime)
+            return due if last_run is None or last_run < due else None
+        assert self.every is not None
+        if last_run is None:
+            return now
+        due = last_run + timedelta(seconds=self.every)
+        return due if due <= now else None
+
+    def next_due(self, now: datetime, last_run: datetime | None) -> datetime:
+        if self.cron:
+            from croniter import croniter
+
+            return croniter(self.cron, now).get_next(datetime)
+        return (last_run or now) + timedelta(seconds=self.every or 0)
+
+    def schedule_args(self) -> list[tuple[str, str]]:
+        pairs = [(k, str(v)) for k, v in self.args.items()]
+        pairs += [("setting", f"{k}={v}") for k, v in self.settings.items()]
+        return pairs
+
+
+def parse_interval(value: Any, where: str) -> float:
+    if isinstance(value, (int, float)) and value > 0:
+        return float(value)
+    m = _INTERVAL.match(str(value))
+    if not m or float(m.group(1)) <= 0:
+        raise PlanError(f"{where}: every = {value!r} is not an interval such as 90s, 30m, 1h or 1d")
+    return float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "").lower() or None]
+
+
+def load_plan(path: str | Path) -> list[Entry]:
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PlanError(f"{path}: {exc}") from None
+    defaults = data.get("defaults", {})
+    entries: list[Entry] = []
+    for index, raw in enumerate(data.get("job", []), start=1):
+        merged = {**defaults, **raw}
+        where = f"{path}: job #{index} ({merged.get('name', 'unnamed')})"
+        if not merged.get("spider"):
+            raise PlanError(f"{where}: 'spider' is missing")
+        if bool(merged.get("cron")) == bool(merged.get("every")):
+            raise PlanError(f"{where}: give either 'cron' or 'every'")
+        if merged.get("cron"):
+            from croniter import croniter
+
+            if not croniter.is_valid(merged["cron"]):
+                raise PlanError(f"{where}: cron = {merged['cron']!r} is not a cron expression")
+        nodes = merged.get("scrapyd") or ["http://127.0.0.1:6800"]
+        nodes = [nodes] if isinstance(nodes, str) else list(nodes)
+        password = merged.get("password")
+        if merged.get("password_env"):
+            password = os.environ.get(merged["password_env"])
+        entries.append(
+            Entry(
+                name=merged.get("name") or f"{merged['spider']}-{index}",
+                spider=merged["spider"],
+                nodes=[n.rstrip("/") for n in nodes],  # a trailing slash makes scrapyd answer 404
+                project=merged.get("project", "newscrawl"),
+                cron=merged.get("cron"),
+                every=parse_interval(merged["every"], where) if merged.get("every") else None,
+                args={k: str(v) for k, v in merged.get("args", {}).items()},
+                settings={k: str(v) for k, v in merged.get("settings", {}).items()},
+                username=merged.get("username"),
+                password=password,
+            )
+        )
+    names = [e.name for e in entries]
+    if len(set(names)) != len(names):
+        raise PlanError(f"{path}: job names must be unique, got {names}")
+    if not entries:
+        raise PlanError(f"{path}: no [[job]] entry")
+    return entries
+
+
+class State:
+    """Last submission time per (entry, node), persisted as JSON next to the plan."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.data: dict[str, str] = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+
+    def last_run(self, entry: Entry, node: str) -> datetime | None:
+        value = self.data.get(f"{entry.name} {node}")
+        return datetime.fromisoformat(value) if value else None
+
+    def record(self, entry: Entry, node: str, when: datetime) -> None:
+        self.data[f"{entry.name} {node}"] = when.isoformat()
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), "utf-8")
+        tmp.replace(self.path)  # atomic: a crash never leaves half a state file
+
+
+class Scheduler:
+    def __init__(self, entries: list[Entry], state: State, *, max_backoff: float = 60.0, clock=None):
+        self.entries = entries
+        self.state = state
+        self.max_backoff = max_backoff
+        self.clock = clock or (lambda: datetime.now(timezone.utc).astimezone())
+        self.retry_at: dict[tuple[str, str], float] = {}
+        self.failures: dict[tuple[str, str], int] = {}
+
+    def _client(self, entry: Entry, node: str):
+        from scrapyd_client.pyclient import ScrapydClient
+
+        return ScrapydClient(node, entry.username, entry.password)
+
+    def run_due(self) -> dict[str, int]:
+        """Submit every due entry on every node once; returns counts of submitted, busy, failed, waiting."""
+        counts = {"submitted": 0, "busy": 0, "failed": 0, "waiting": 0}
+        now = self.clock()
+        for entry in self.entries:
+            for node in entry.nodes:
+                key = (entry.name, node)
+                if entry.last_due(now, self.state.last_run(entry, node)) is None:
+                    continue
+                if self.retry_at.get(key, 0) > time.monotonic():
+                    counts["waiting"] += 1
+                    continue
+                counts[self._submit(entry, node, now)] += 1
+        return counts
+
+    def _submit(self, entry: Entry, node: str, now: datetime) -> str:
+        key = (entry.name, node)
+        try:
+            client = self._client(entry, node)
+            jobs = client.jobs(entry.project)
+            active = [j for j in jobs.get("pending", []) + jobs.get("running", []) if j.get("spider") == entry.spider]
+            if active:
+                logger.info("%s: %s on %s still has job %s %s; not starting another",
+                            entry.name, entry.spider, node, active[0].get("id"), "pending" if active[0] in jobs.get("pending", []) else "running")
+                return "busy"
+            job_id = client.schedule(entry.project, entry.spider, entry.schedule_args())
+        except Exception as exc:  # requests errors, scrapyd errors, malformed answers
+            failures = self.failures.get(key, 0) + 1
+            self.failures[key] = failures
+            delay = min(self.max_backoff, 2 ** (failures - 1))
+            self.retry_at[key] = time.monotonic() + delay
+            logger.warning("%s: scrapyd at %s did not take the job (%s); retrying in %.0f s", entry.name, node,
+                           _short(exc), delay)
+            return "failed"
+        self.failures.pop(key, None)
+        self.retry_at.pop(key, None)
+        self.state.record(entry, node, now)
+        logger.info("%s: scheduled %s on %s as job %s", entry.name, entry.spider, node, job_id)
+        return "submitted"
+
+    def seconds_to_next(self) -> float:
+        now = self.clock()
+        waits = [1.0]
+        for entry in self.entries:
+            for node in entry.nodes:
+                last = self.state.last_run(entry, node)
+                waits.append((entry.next_due(now, last) - now).total_seconds())
+        retry = [t - time.monotonic() for t in self.retry_at.values()]
+        return max(0.05, min(waits + retry))
+
+    def run_forever(self, stop_after: float | None = None) -> None:
+        started = time.monotonic()
+        while stop_after is None or time.monotonic() - started < stop_after:
+            self.run_due()
+            time.sleep(min(self.seconds_to_next(), 1.0))
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+def main(plan: str, once: bool, state_path: str | None, stop_after: float | None, retries: int) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    try:
+        entries = load_plan(plan)
+    except PlanError as exc:
+        logger.error("%s", exc)
+        return 2
+    state = State(Path(state_path) if state_path else Path(plan).with_suffix(".state.json"))
+    scheduler = Scheduler(entries, state)
+    if not once:
+        logger.info("Scheduling %d entries from %s (state: %s)", len(entries), plan, state.path)
+        try:
+            scheduler.run_forever(stop_after)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    # --once: submit what is due now, retrying a node that is down a few times, then exit.
+    for attempt in range(retries + 1):
+        counts = scheduler.run_due()
+        if not counts["failed"] and not counts["waiting"]:
+            return 0
+        if attempt < retries:
+            time.sleep(max(0.0, min(t - time.monotonic() for t in scheduler.retry_at.values())))
+    return 1

@@ -1,0 +1,174 @@
+"""Deploying to a real scrapyd, scheduling through it, and `newscrawl schedule`'s timetable."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+from .conftest import REPO
+from .servers import free_port, scrapyd_server
+from .test_crawl_e2e import EXPECTED
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def egg(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("egg") / "newscrawl.egg"
+    result = subprocess.run([str(Path(sys.executable).parent / "scrapyd-deploy"), f"--build-egg={path}"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def deploy(url: str, egg: Path, version: str = "1") -> None:
+    with egg.open("rb") as f:
+        answer = requests.post(f"{url}/addversion.json", data={"project": "newscrawl", "version": version},
+                               files={"egg": f}, timeout=60).json()
+    assert answer["status"] == "ok" and answer["spiders"] == 1, answer
+
+
+def schedule(url: str, **params) -> str:
+    data = [("project", "newscrawl"), ("spider", "lopinion")]
+    for name, value in params.items():
+        if name == "settings":
+            data += [("setting", f"{k}={v}") for k, v in value.items()]
+        else:
+            data.append((name, str(value)))
+    answer = requests.post(f"{url}/schedule.json", data=data, timeout=30).json()
+    assert answer["status"] == "ok", answer
+    return answer["jobid"]
+
+
+def jobs(url: str) -> dict:
+    return requests.get(f"{url}/listjobs.json", params={"project": "newscrawl"}, timeout=30).json()
+
+
+def wait_finished(url: str, job_ids: list[str], timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        finished = {j["id"] for j in jobs(url)["finished"]}
+        if set(job_ids) <= finished:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"jobs {job_ids} did not finish: {jobs(url)}")
+
+
+def count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def crawl_settings(db: Path) -> dict:
+    return {"NEWSCRAWL_DATABASE_URL": f"sqlite:///{db}", "AUTOTHROTTLE_ENABLED": "False"}
+
+
+def test_deploy_list_schedule_and_reschedule(egg, site_server, tmp_path):
+    data_dir = tmp_path / "data"
+    with scrapyd_server(tmp_path / "scrapyd", env={"NEWSCRAWL_DATA_DIR": str(data_dir)}) as url:
+        deploy(url, egg)
+        spiders = requests.get(f"{url}/listspiders.json", params={"project": "newscrawl"}, timeout=30).json()
+        assert spiders["spiders"] == ["lopinion"]
+        db = tmp_path / "articles.db"
+        first = schedule(url, start_url=f"{site_server.origin}/fr/lopinion", settings=crawl_settings(db))
+        wait_finished(url, [first])
+        assert count(db) == len(EXPECTED)
+        # No items_dir: the default CSV lands under NEWSCRAWL_DATA_DIR, not in scrapyd's own directories.
+        csvs = list((data_dir / "exports").glob("lopinion-*.csv"))
+        assert len(csvs) == 1 and csvs[0].read_text("utf-8").count("/fr/lopinion/") == len(EXPECTED)
+        second = schedule(url, start_url=f"{site_server.origin}/fr/lopinion", settings=crawl_settings(db))
+        wait_finished(url, [second])
+        assert count(db) == len(EXPECTED)
+
+
+def test_two_jobs_at_once_through_scrapyd_store_each_article_once(egg, site_server, tmp_path):
+    with scrapyd_server(tmp_path / "scrapyd", env={"NEWSCRAWL_DATA_DIR": str(tmp_path / "data")}) as url:
+        deploy(url, egg)
+        db = tmp_path / "articles.db"
+        ids = [schedule(url, start_url=f"{site_server.origin}/fr/lopinion", refresh="true", settings=crawl_settings(db))
+               for _ in range(2)]
+        wait_finished(url, ids)
+        finished = {j["id"]: j for j in jobs(url)["finished"]}
+        assert all(finished[i].get("log_url") for i in ids)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (len(EXPECTED),) * 2
+
+
+def test_schedule_runs_a_fast_plan_never_overlapping_and_retries_a_scrapyd_that_is_down(egg, site_server, tmp_path):
+    port = free_port()
+    db = tmp_path / "articles.db"
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f"""
+[defaults]
+scrapyd = ["http://127.0.0.1:{port}/"]
+project = "newscrawl"
+
+[[job]]
+name = "lopinion-fast"
+spider = "lopinion"
+every = "2s"
+args = {{ start_url = "{site_server.origin}/fr/lopinion", refresh = "true" }}
+settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = "False" }}
+""")
+    scheduler = subprocess.Popen([sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--stop-after", "25"],
+                                 cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(3)  # scrapyd is down: the scheduler must retry
+    with scrapyd_server(tmp_path / "scrapyd", port=port, env={"NEWSCRAWL_DATA_DIR": str(tmp_path / "data")}) as url:
+        deploy(url, egg)
+        log, _ = scheduler.communicate(timeout=60)
+        deadline = time.time() + 90
+        while (jobs(url)["running"] or jobs(url)["pending"]) and time.time() < deadline:
+            time.sleep(0.5)
+        finished = jobs(url)["finished"]
+    assert scheduler.returncode == 0, log
+    assert "retrying in" in log
+    assert len(finished) >= 2, log
+    spans = sorted((datetime.fromisoformat(j["start_time"]), datetime.fromisoformat(j["end_time"])) for j in finished)
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert start >= end, f"two jobs ran at once: {spans}"
+    assert "not starting another" in log or len(finished) >= 2
+    assert count(db) == len(EXPECTED)
+    state = (tmp_path / "plan.state.json").read_text()
+    assert "lopinion-fast http://127.0.0.1:" in state
+
+
+def test_schedule_once_submits_what_is_due_and_remembers_it(egg, site_server, tmp_path):
+    db = tmp_path / "articles.db"
+    with scrapyd_server(tmp_path / "scrapyd", env={"NEWSCRAWL_DATA_DIR": str(tmp_path / "data")}) as url:
+        deploy(url, egg)
+        plan = tmp_path / "plan.toml"
+        plan.write_text(f"""
+[[job]]
+name = "hourly"
+spider = "lopinion"
+cron = "0 * * * *"
+scrapyd = "{url}"
+args = {{ start_url = "{site_server.origin}/fr/lopinion" }}
+settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = "False" }}
+""")
+        once = [sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--once"]
+        first = subprocess.run(once, cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert first.returncode == 0 and "scheduled lopinion" in first.stderr, first.stderr
+        second = subprocess.run(once, cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 0 and "scheduled" not in second.stderr  # not due again before the next hour
+        wait_finished(url, [j["id"] for j in jobs(url)["pending"] + jobs(url)["running"]] or [])
+        deadline = time.time() + 60
+        while not jobs(url)["finished"] and time.time() < deadline:
+            time.sleep(0.5)
+        assert len(jobs(url)["finished"]) == 1
+    assert count(db) == len(EXPECTED)
+
+
+def test_plan_errors_are_reported_clearly(tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[job]]\nspider = "lopinion"\ncron = "every hour"\n')
+    result = subprocess.run([sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--once"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "is not a cron expression" in result.stderr
