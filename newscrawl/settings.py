@@ -64,3 +64,13 @@ EXTENSIONS = {
 }
 # Path of a JSON file that receives the crawl's stats at close ('' = none).
 NEWSCRAWL_STATS_FILE = ""
+
+# JavaScript rendering (scrapy-playwright), installed by the add-on when a Chromium is found.
+ADDONS = {"newscrawl.rendering.RenderingAddon": 0}
+# Per publisher host: "never", "auto" (render when the plain page lacks the body) or "always".
+# Other hosts (a mirror's, for instance) are "never" unless listed.
+NEWSCRAWL_RENDER_MODES = {"lopinion.ma": "auto", "www.lopinion.ma": "auto"}
+NEWSCRAWL_BROWSER_PATH = ""  # empty: the first chromium on PATH (env NEWSCRAWL_BROWSER_PATH too)
+NEWSCRAWL_RENDER_TIMEOUT = 20.0  # seconds per rendered page
+NEWSCRAWL_RENDER_MAX_CONTEXTS = 1
+NEWSCRAWL_RENDER_MAX_PAGES = 2  # pages open at once per context

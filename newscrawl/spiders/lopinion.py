@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.loaders import build_article
 from newscrawl.normalize import parse_date, title_key
+from newscrawl.rendering import RENDER_MODES, needs_rendering
 from newscrawl.sites import lopinion as lopinion_site
 from newscrawl.sites import maghress
 from newscrawl.sources import SOURCES
@@ -109,6 +110,11 @@ class LopinionSpider(scrapy.Spider):
         except SpiderArgumentError as exc:
             # One clear line instead of a traceback, and a non-zero exit.
             raise SystemExit(f"lopinion: bad spider argument: {exc}") from None
+        spider.render_modes = {h.lower(): m for h, m in crawler.settings.getdict("NEWSCRAWL_RENDER_MODES").items()}
+        bad = {h: m for h, m in spider.render_modes.items() if m not in RENDER_MODES}
+        if bad:
+            raise SystemExit(f"lopinion: bad setting NEWSCRAWL_RENDER_MODES: {bad} (modes: {', '.join(RENDER_MODES)})")
+        spider._warned_no_browser = False
         hosts = crawler.settings.getlist("NEWSCRAWL_PUBLISHER_HOSTS") or list(cls.source.publisher_hosts)
         spider.publisher_hosts = frozenset(h.lower() for h in hosts) | {spider.start_host}
         spider.allowed_domains = sorted(set(spider.allowed_domains) | set(hosts))
@@ -225,14 +231,7 @@ class LopinionSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/source/refused_host")
             self.logger.warning("Not following %s from %s: host not allowed", link, response.url)
         else:
-            yield Request(
-                link,
-                callback=self.parse_publisher,
-                errback=self.publisher_failed,
-                cb_kwargs={"maghress_raw": raw},
-                # Two Maghress ids may point at one publisher page: each needs its answer.
-                dont_filter=True,
-            )
+            yield self._publisher_request(link, raw)
             return
         yield build_article(raw)
 
@@ -240,13 +239,66 @@ class LopinionSpider(scrapy.Spider):
         parts = urlsplit(url)
         return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.publisher_hosts
 
-    def parse_publisher(self, response: Response, maghress_raw: dict[str, Any]):
+    # -- publisher pages, plain or rendered ------------------------------------------
+
+    def render_mode(self, url: str) -> str:
+        mode = self.render_modes.get((urlsplit(url).hostname or "").lower(), "never")
+        # Set by the rendering add-on, which runs after the spider is created.
+        if mode != "never" and not self.crawler.settings.get("NEWSCRAWL_BROWSER"):
+            if not self._warned_no_browser:
+                self.logger.warning("No Chromium found (NEWSCRAWL_BROWSER_PATH, or chromium on PATH): pages that "
+                                    "need JavaScript are fetched plainly; their body may be missing")
+                self._warned_no_browser = True
+            return "never"
+        return mode
+
+    def _publisher_request(self, url: str, raw: dict[str, Any]) -> Request:
+        rendered = self.render_mode(url) == "always"
+        return Request(
+            url,
+            callback=self.parse_publisher,
+            errback=self.publisher_failed,
+            cb_kwargs={"maghress_raw": raw},
+            meta={"playwright": True} if rendered else {},
+            # Two Maghress ids may point at one publisher page: each needs its answer.
+            dont_filter=True,
+        )
+
+    def parse_publisher(self, response: Response, maghress_raw: dict[str, Any], plain: dict | None = None):
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("newscrawl/source/not_html")
-            yield build_article(maghress_raw)
+            yield build_article(maghress_raw, plain)
             return
         self.crawler.stats.inc_value("newscrawl/source/pages")
-        yield build_article(maghress_raw, lopinion_site.parse_article(response, response.url))
+        publisher = lopinion_site.parse_article(response, response.url)
+        if response.meta.get("playwright"):
+            self.crawler.stats.inc_value("newscrawl/render/rendered")
+        else:
+            self.crawler.stats.inc_value("newscrawl/render/plain")
+            if self.render_mode(response.url) == "auto" and needs_rendering(
+                publisher["body"], maghress_raw.get("body"), response.text
+            ):
+                self.crawler.stats.inc_value("newscrawl/render/needed")
+                yield Request(
+                    response.url,
+                    callback=self.parse_publisher,
+                    errback=self.render_failed,
+                    cb_kwargs={"maghress_raw": maghress_raw, "plain": publisher},
+                    meta={"playwright": True},
+                    dont_filter=True,
+                )
+                return
+        if plain and not publisher["body"]:
+            publisher = {**publisher, "body": plain["body"]}
+        yield build_article(maghress_raw, publisher)
+
+    def render_failed(self, failure: Failure):
+        """The browser could not render the page: what the plain fetch gave stands."""
+        request = failure.request
+        self.crawler.stats.inc_value("newscrawl/render/failed")
+        self.logger.warning("Rendering %s failed (%s); storing the plainly fetched page", request.url,
+                            failure.getErrorMessage())
+        yield build_article(request.cb_kwargs["maghress_raw"], request.cb_kwargs["plain"])
 
     def publisher_failed(self, failure: Failure):
         """The publisher page failed (HTTP error, network, refused): the Maghress data stands."""

@@ -1,0 +1,118 @@
+"""JavaScript rendering with scrapy-playwright, only where a page needs it.
+
+``RenderingAddon`` (a Scrapy add-on, listed in ``ADDONS``) finds a Chromium
+and installs scrapy-playwright's download handler. Every request still goes
+through Scrapy's plain HTTP handler unless it carries
+``meta["playwright"] = True``. Playwright itself starts at the first such
+request, not with the crawl, so a crawl that renders nothing never starts a
+browser. Without a browser the handler is not installed and the spider
+fetches plainly, after one warning.
+
+Which publisher hosts may be rendered is ``NEWSCRAWL_RENDER_MODES``
+(host -> ``never`` | ``auto`` | ``always``); the spider decides per page
+with ``needs_rendering``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+RENDER_MODES = ("never", "auto", "always")
+BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+# Flags a headless Chromium needs as root in a sandboxed machine, and to stay
+# off the network for its own updates, sync and telemetry.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+]
+
+# What a rendered article page never needs: blocked before it is fetched.
+BLOCKED_RESOURCE_TYPES = frozenset({"image", "font", "media", "texttrack", "eventsource", "websocket", "manifest"})
+
+
+def find_browser(configured: str | None = None) -> str | None:
+    """The Chromium to use: the configured path, else the first one on PATH; ``None`` if there is none."""
+    if configured:
+        return configured if os.path.isfile(configured) and os.access(configured, os.X_OK) else None
+    for name in BROWSER_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def abort_request(request) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: images, fonts, media and third-party requests are not fetched."""
+    if request.resource_type in BLOCKED_RESOURCE_TYPES:
+        return True
+    try:
+        page_url = request.frame.url
+    except Exception:
+        return False
+    page_host = urlsplit(page_url).hostname
+    return bool(page_host) and not request.is_navigation_request() and urlsplit(request.url).hostname != page_host
+
+
+class RenderingAddon:
+    """Installs scrapy-playwright when a browser is available; leaves plain Scrapy otherwise."""
+
+    def update_settings(self, settings) -> None:
+        configured = settings.get("NEWSCRAWL_BROWSER_PATH") or os.environ.get("NEWSCRAWL_BROWSER_PATH")
+        browser = find_browser(configured)
+        settings.set("NEWSCRAWL_BROWSER", browser or "", priority="addon")
+        if browser is None:
+            return
+        handler = "newscrawl.playwright_handler.LazyPlaywrightDownloadHandler"
+        settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="addon")
+        settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="addon")
+        settings.set(
+            "PLAYWRIGHT_LAUNCH_OPTIONS",
+            {"executable_path": browser, "headless": True, "args": CHROMIUM_ARGS, "timeout": 30_000},
+            priority="addon",
+        )
+        settings.set("PLAYWRIGHT_ABORT_REQUEST", abort_request, priority="addon")
+        settings.set("PLAYWRIGHT_MAX_CONTEXTS", settings.getint("NEWSCRAWL_RENDER_MAX_CONTEXTS", 1), priority="addon")
+        settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", settings.getint("NEWSCRAWL_RENDER_MAX_PAGES", 2), priority="addon")
+        settings.set(
+            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT",
+            settings.getfloat("NEWSCRAWL_RENDER_TIMEOUT", 20.0) * 1000,
+            priority="addon",
+        )
+        # Scrapy's memusage does not see the browser's processes; scrapy-playwright's does.
+        settings.set_in_component_priority_dict("EXTENSIONS", "scrapy.extensions.memusage.MemoryUsage", None)
+        settings.set_in_component_priority_dict(
+            "EXTENSIONS", "scrapy_playwright.memusage.ScrapyPlaywrightMemoryUsageExtension", 0
+        )
+
+
+def needs_rendering(publisher_body: list[str] | None, maghress_body: list[str] | None, html: str) -> bool:
+    """Whether a plainly fetched publisher page lacks the article body that a browser would show.
+
+    True when its body container is empty, when it shows a <noscript> or
+    "enable JavaScript" placeholder instead of a body of its own, or when its
+    body is much shorter than the Maghress copy of the same article.
+    """
+    publisher_chars = sum(len(p) for p in publisher_body or ())
+    maghress_chars = sum(len(p) for p in maghress_body or ())
+    if publisher_chars == 0:
+        return True
+    lowered = html.lower()
+    placeholder = "<noscript" in lowered and ("javascript" in lowered or "activez" in lowered)
+    if placeholder and publisher_chars < 400:
+        return True
+    return maghress_chars >= 300 and publisher_chars < 0.5 * maghress_chars

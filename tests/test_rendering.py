@@ -1,0 +1,103 @@
+"""JavaScript pages through a real Chromium (scrapy-playwright), and only where they need it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from newscrawl.fixtureserver import FixtureServer
+from newscrawl.rendering import find_browser, needs_rendering
+
+from .conftest import run_crawl
+
+pytestmark = pytest.mark.timeout(240)
+
+SITE_JS = Path(__file__).resolve().parent / "site_js"
+RENDERED_BODY = (
+    "Son Altesse Royale la Princesse Lalla Asmaa a inauguré mardi à Meknès un centre d'excellence pour enfants sourds."
+    "\n\nLe centre accueillera 120 enfants et formera des enseignants à la langue des signes marocaine."
+)
+MAGHRESS_BODY = "Son Altesse Royale a inauguré le centre à Meknès."
+
+
+@pytest.fixture(scope="module")
+def js_site():
+    if find_browser() is None:
+        pytest.fail("No Chromium on PATH: install Debian's 'chromium' (.ci/run does)")
+    with FixtureServer(SITE_JS) as server:
+        yield server
+
+
+def crawl(server, tmp_path, mode: str, **extra):
+    db = tmp_path / "a.db"
+    settings = {"NEWSCRAWL_RENDER_MODES": json.dumps({"127.0.0.1": mode})}
+    settings.update(extra.pop("settings", {}))
+    server.clear_log()
+    result = run_crawl(f"{server.origin}/fr/lopinion", f"sqlite:///{db}", tmp_path, settings=settings, **extra)
+    assert result.returncode == 0, result.log[-3000:]
+    with sqlite3.connect(db) as conn:
+        bodies = dict(conn.execute("SELECT maghress_id, body FROM articles"))
+    return result, bodies
+
+
+def test_auto_renders_the_page_whose_body_needs_javascript(js_site, tmp_path):
+    result, bodies = crawl(js_site, tmp_path, "auto")
+    assert bodies[6000002] == RENDERED_BODY
+    assert bodies[6000001].startswith("Le MASI ouvre en hausse de 0,4 %, porté")
+    stats = result.stats
+    assert stats["newscrawl/render/rendered"] == 1 and stats["newscrawl/render/plain"] == 2
+    assert stats["playwright/browser_count"] == 1
+    assert not any(path.startswith("/photo/") for path in js_site.requests)  # images are blocked
+
+
+def test_a_crawl_that_needs_no_javascript_never_starts_the_browser(js_site, tmp_path):
+    result, bodies = crawl(js_site, tmp_path, "auto", args={"max_pages": 1})
+    assert list(bodies) == [6000001]
+    assert "playwright/browser_count" not in result.stats and "newscrawl/render/rendered" not in result.stats
+    assert "Starting download handler" not in result.log  # Playwright itself never started
+
+
+def test_always_renders_every_publisher_page(js_site, tmp_path):
+    result, bodies = crawl(js_site, tmp_path, "always")
+    assert bodies[6000002] == RENDERED_BODY
+    assert result.stats["newscrawl/render/rendered"] == 2 and "newscrawl/render/plain" not in result.stats
+
+
+def test_never_keeps_to_plain_fetches(js_site, tmp_path):
+    result, bodies = crawl(js_site, tmp_path, "never")
+    assert bodies[6000002] == MAGHRESS_BODY  # the publisher page had no body without JavaScript
+    assert "newscrawl/render/rendered" not in result.stats and "playwright/browser_count" not in result.stats
+
+
+def test_without_a_browser_auto_degrades_to_plain_fetching_with_one_warning(js_site, tmp_path):
+    result, bodies = crawl(js_site, tmp_path, "auto", settings={"NEWSCRAWL_BROWSER_PATH": "/nonexistent/chromium"})
+    assert bodies[6000002] == MAGHRESS_BODY
+    assert result.log.count("No Chromium found") == 1
+    assert "playwright/browser_count" not in result.stats
+
+
+def test_a_render_that_fails_keeps_the_plain_page(js_site, tmp_path):
+    # A navigation timeout far too short for any page: every render fails.
+    result, bodies = crawl(js_site, tmp_path, "auto", settings={"NEWSCRAWL_RENDER_TIMEOUT": "0.001"})
+    assert result.stats["newscrawl/render/failed"] == 1
+    assert bodies[6000002] == MAGHRESS_BODY
+
+
+def test_needs_rendering():
+    long_maghress = ["x" * 400]
+    assert needs_rendering([], ["Texte"], "<div class='texte'></div>")
+    assert needs_rendering(["Court."], ["Texte"], "<noscript>Please enable JavaScript</noscript>")
+    assert needs_rendering(["y" * 100], long_maghress, "<p>")
+    assert not needs_rendering(["y" * 300], long_maghress, "<p>")
+    assert not needs_rendering(["Un vrai corps d'article."], ["Texte"], "<html></html>")
+
+
+def test_find_browser(tmp_path):
+    assert find_browser("/nonexistent/chromium") is None
+    fake = tmp_path / "chrome"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert find_browser(str(fake)) == str(fake)
