@@ -56,9 +56,12 @@ class FixtureServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0):
+    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0,
+                 cache: bool = False):
         self.site = FixtureSite(root)
         self.delay = delay  # seconds before every answer: a slow site, for crash tests
+        # Serve from memory (benchmarks): each page is read and filled in once. Off when tests edit the site.
+        self.cache: dict[str, tuple[int, bytes, str]] | None = {} if cache else None
         self.requests: list[str] = []  # "path?query" of every request, in order
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -111,6 +114,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         self.server.record(target)
+        cache = self.server.cache
+        if cache is not None and target in cache:
+            status, body, content_type = cache[target]
+            return self._send(status, body, content_type, {}, head)
         site = self.server.site
         route = site.routes.get(target) or site.routes.get(parts.path) or {}
         if route.get("delay") or self.server.delay:
@@ -133,6 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = text.encode(charset, errors="xmlcharrefreplace")
             if "charset" not in content_type:
                 content_type += f"; charset={charset}"
+        if cache is not None and not route:
+            cache[target] = (status, body, content_type)
         self._send(status, body, content_type, {}, head)
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict, head: bool) -> None:

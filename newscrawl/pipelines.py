@@ -126,6 +126,9 @@ class StorePipeline(_CrawlerPipeline):
         self.buffer.append(ItemAdapter(item).asdict())
         if len(self.buffer) >= self.batch_size:
             self.flush()
+        else:
+            # Articles not yet written: a distributed worker counts as busy while it holds any.
+            self.stats.set_value("newscrawl/store/buffered", len(self.buffer))
         return item
 
     def _flush_if_due(self) -> None:
@@ -135,6 +138,7 @@ class StorePipeline(_CrawlerPipeline):
     def flush(self) -> None:
         batch, self.buffer = self.buffer, []
         self.last_flush = time.monotonic()
+        self.stats.set_value("newscrawl/store/buffered", 0)
         if not batch and not self.store.pending_aliases:
             return
         try:
@@ -142,6 +146,7 @@ class StorePipeline(_CrawlerPipeline):
         except Exception:
             # Keep the batch for the next try; the crawl goes on.
             self.buffer[:0] = batch
+            self.stats.set_value("newscrawl/store/buffered", len(self.buffer))
             self.stats.inc_value("newscrawl/store/write_failed")
             logger.exception("Writing %d articles to %s failed; will retry", len(batch), self.store)
             return

@@ -66,7 +66,11 @@ EXTENSIONS = {
 NEWSCRAWL_STATS_FILE = ""
 
 # JavaScript rendering (scrapy-playwright), installed by the add-on when a Chromium is found.
-ADDONS = {"newscrawl.rendering.RenderingAddon": 0}
+ADDONS = {
+    "newscrawl.rendering.RenderingAddon": 0,
+    # Shared Redis scheduler when NEWSCRAWL_REDIS_URL is set (distributed crawls); nothing otherwise.
+    "newscrawl.distributed.DistributedAddon": 0,
+}
 # Per publisher host: "never", "auto" (render when the plain page lacks the body) or "always".
 # Other hosts (a mirror's, for instance) are "never" unless listed.
 NEWSCRAWL_RENDER_MODES = {"lopinion.ma": "auto", "www.lopinion.ma": "auto"}
@@ -74,3 +78,8 @@ NEWSCRAWL_BROWSER_PATH = ""  # empty: the first chromium on PATH (env NEWSCRAWL_
 NEWSCRAWL_RENDER_TIMEOUT = 20.0  # seconds per rendered page
 NEWSCRAWL_RENDER_MAX_CONTEXTS = 1
 NEWSCRAWL_RENDER_MAX_PAGES = 2  # pages open at once per context
+
+# Distributed crawls (scrapy-redis): redis://host:port/db; empty = one process, Scrapy's own scheduler.
+NEWSCRAWL_REDIS_URL = ""
+NEWSCRAWL_CRAWL_ID = ""  # workers of one crawl share it; default "default"
+NEWSCRAWL_REDIS_RESUME = False  # True: continue a crawl whose workers all died, instead of starting it afresh

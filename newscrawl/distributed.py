@@ -1,0 +1,217 @@
+"""Distributed crawls: many ``scrapy crawl lopinion`` processes sharing one Redis (scrapy-redis).
+
+``NEWSCRAWL_REDIS_URL=redis://host:port/db`` turns it on (``DistributedAddon``):
+the processes ("workers") share scrapy-redis's request queue and seen-set,
+so every page is fetched once across all of them, and they write to one
+store (PostgreSQL for several machines). Without the setting nothing changes.
+
+scrapy-redis 0.9.1 works with Scrapy 2.19 and the asyncio reactor for
+queueing and de-duplication; its *lifecycle* does not fit a crawl of many
+plain spiders, so ``SharedScheduler`` and ``SharedDupeFilter`` adapt it:
+
+- With ``SCHEDULER_PERSIST=False`` (its default) the first worker to finish
+  flushes the queue and seen-set that the others still use. We always
+  persist, and clear keys on purpose instead: the first worker of a crawl
+  nobody is running starts it clean (atomically, so workers started together
+  agree), and the last worker to finish deletes the crawl's keys.
+- A plain spider closes as soon as the shared queue is momentarily empty,
+  even while other workers are about to add to it (``SCHEDULER_IDLE_BEFORE_CLOSE``
+  is ignored by its default priority queue). Workers publish a heartbeat
+  with whether they are busy; a worker stays open while any live worker is.
+- A worker that dies loses the requests it had taken from the queue (they
+  are already in the seen-set). The crawl records which article pages were
+  scheduled; when every worker is idle, one of them asks the store which of
+  those are missing and queues them again, once.
+- Its dupefilter ignores ``REQUEST_FINGERPRINTER_CLASS``; ours uses the
+  crawler's fingerprinter, like Scrapy's own.
+- An idle worker asks the scheduler for work only on the engine's heartbeat,
+  every 5 s: it would sit out most of a fast crawl that the others feed. We
+  shorten that worker's heartbeat to ``POLL_SECONDS`` (the engine's
+  ``_SLOT_HEARTBEAT_INTERVAL``, set on this engine only).
+- ``RedisSpider`` only defines ``start_requests()``, which Scrapy 2.19 never
+  calls: we keep our own spider (``async def start()``) and share only the
+  scheduler; each worker requests the start URL (the seen-set drops it after
+  the first).
+
+Keys are ``newscrawl:<spider>:<crawl id>:…`` (``NEWSCRAWL_CRAWL_ID``, default
+``default``). A crawl whose workers all died is resumed by the next worker
+only with ``NEWSCRAWL_REDIS_RESUME=true``; otherwise, once its heartbeat has
+expired, the next worker starts it afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+
+from scrapy.http import Request
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.scheduler import Scheduler
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_TTL = 15.0  # seconds without a heartbeat before a worker counts as dead
+CHECK_EVERY = 1.0  # seconds between looks at the other workers
+SETTLE = 3.0  # seconds every worker must have been idle before the crawl counts as done
+POLL_SECONDS = 0.5  # how often an idle worker looks at the shared queue
+
+# Claim a crawl: the first worker of a crawl that nobody is running starts it clean.
+_CLAIM = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  if ARGV[3] ~= '1' then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) end
+  return 1
+end
+return 0
+"""
+
+
+class DistributedAddon:
+    """Switches the crawl to the shared scheduler when ``NEWSCRAWL_REDIS_URL`` is set."""
+
+    def update_settings(self, settings) -> None:
+        url = settings.get("NEWSCRAWL_REDIS_URL") or os.environ.get("NEWSCRAWL_REDIS_URL")
+        if not url:
+            return
+        crawl = settings.get("NEWSCRAWL_CRAWL_ID") or os.environ.get("NEWSCRAWL_CRAWL_ID") or "default"
+        settings.set("REDIS_URL", url, priority="addon")
+        settings.set("SCHEDULER", "newscrawl.distributed.SharedScheduler", priority="addon")
+        settings.set("DUPEFILTER_CLASS", "newscrawl.distributed.SharedDupeFilter", priority="addon")
+        settings.set("SCHEDULER_PERSIST", True, priority="addon")  # never flushed by a worker that finishes
+        settings.set("SCHEDULER_QUEUE_KEY", f"newscrawl:%(spider)s:{crawl}:requests", priority="addon")
+        settings.set("SCHEDULER_DUPEFILTER_KEY", f"newscrawl:%(spider)s:{crawl}:seen", priority="addon")
+
+
+class SharedDupeFilter(RFPDupeFilter):
+    """scrapy-redis's seen-set, fingerprinting requests with the crawler's fingerprinter."""
+
+    @classmethod
+    def from_spider(cls, spider):
+        dupefilter = super().from_spider(spider)
+        dupefilter.fingerprinter = spider.crawler.request_fingerprinter
+        return dupefilter
+
+    def request_fingerprint(self, request: Request) -> str:
+        return self.fingerprinter.fingerprint(request).hex()
+
+
+class SharedScheduler(Scheduler):
+    """scrapy-redis's scheduler with a crawl lifecycle that fits several workers (see module doc)."""
+
+    def open(self, spider):
+        super().open(spider)
+        settings = spider.crawler.settings
+        if spider.crawler.engine is not None:  # read when the engine starts its heartbeat, just after this
+            spider.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS
+        self.prefix = self.queue_key.rsplit(":", 1)[0] % {"spider": spider.name}
+        self.keys = {name: f"{self.prefix}:{name}" for name in ("state", "requests", "seen", "articles", "workers", "reconciled")}
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        resume = settings.getbool("NEWSCRAWL_REDIS_RESUME")
+        k = self.keys
+        started = self.server.eval(_CLAIM, 6, k["state"], k["requests"], k["seen"], k["articles"], k["workers"],
+                                   k["reconciled"], self.worker, int(HEARTBEAT_TTL), "1" if resume else "0")
+        how = "started" if started else "joined"
+        if started and resume and len(self.queue):
+            how = "resumed"
+        logger.info("Distributed crawl %s: %s it as worker %s (%d requests queued)", self.prefix, how, self.worker,
+                    len(self.queue))
+        self.stats.set_value("newscrawl/distributed/role", how, spider=spider)
+        self._idle_since: float | None = None
+        self._last_check = 0.0
+        self._answer = True
+        self._beat(busy=True)
+
+    # -- heartbeats -------------------------------------------------------------------
+
+    def _locally_busy(self) -> bool:
+        engine = self.spider.crawler.engine
+        if engine is None:
+            return False
+        slot = engine.scraper.slot
+        unwritten = self.stats.get_value("newscrawl/store/buffered", 0)  # set by StorePipeline
+        return bool(engine.downloader.active) or (slot is not None and not slot.is_idle()) or unwritten > 0
+
+    def _beat(self, busy: bool) -> None:
+        now = time.time()
+        if busy:
+            self._idle_since = None
+        elif self._idle_since is None:
+            self._idle_since = now
+        record = json.dumps({"ts": now, "busy": busy, "idle_since": self._idle_since})
+        pipe = self.server.pipeline()
+        pipe.hset(self.keys["workers"], self.worker, record)
+        pipe.expire(self.keys["state"], int(HEARTBEAT_TTL))
+        pipe.execute()
+
+    def _others(self) -> list[dict]:
+        now = time.time()
+        live = []
+        for worker, raw in self.server.hgetall(self.keys["workers"]).items():
+            worker = worker.decode() if isinstance(worker, bytes) else worker
+            record = json.loads(raw)
+            if worker != self.worker and now - record["ts"] < HEARTBEAT_TTL:
+                live.append(record)
+        return live
+
+    # -- the scheduler interface --------------------------------------------------------
+
+    def enqueue_request(self, request: Request) -> bool:
+        added = super().enqueue_request(request)
+        if added and getattr(request.callback, "__name__", "") == "parse_article":
+            self.server.sadd(self.keys["articles"], request.url)
+        return added
+
+    def has_pending_requests(self) -> bool:
+        """True while this worker or any live worker may still add work, so no worker quits early."""
+        if len(self.queue) > 0:
+            return True
+        now = time.time()
+        if now - self._last_check < CHECK_EVERY:
+            return self._answer
+        self._last_check = now
+        self._beat(busy=self._locally_busy())
+        others = self._others()
+        if any(o["busy"] or (o["idle_since"] and now - o["idle_since"] < SETTLE) for o in others):
+            self._answer = True
+        elif self._idle_since is not None and now - self._idle_since < SETTLE:
+            self._answer = True
+        else:
+            self._answer = self._reconcile()
+        return self._answer
+
+    def _reconcile(self) -> bool:
+        """Once per crawl, when all workers are idle: queue again the article pages no store row shows.
+
+        Those are the pages a dead worker had taken from the queue (or whose
+        articles it had not yet written). Returns whether anything was queued.
+        """
+        if not self.server.set(self.keys["reconciled"], self.worker, nx=True):
+            return False
+        from newscrawl.store import store_for
+
+        urls = [u.decode() if isinstance(u, bytes) else u for u in self.server.smembers(self.keys["articles"])]
+        store = store_for(self.spider.crawler)
+        missing: list[str] = []
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            known = store.known_urls(chunk)
+            missing += [u for u in chunk if u not in known]
+        if not missing:
+            return False
+        logger.warning("Distributed crawl %s: %d scheduled article pages are not stored (a worker died?); "
+                       "fetching them again", self.prefix, len(missing))
+        self.stats.inc_value("newscrawl/distributed/requeued", len(missing), spider=self.spider)
+        for url in missing:
+            self.queue.push(Request(url, callback=self.spider.parse_article, dont_filter=True))
+        return True
+
+    def close(self, reason):
+        self.server.hdel(self.keys["workers"], self.worker)
+        if reason == "finished" and not len(self.queue) and not any(o["busy"] for o in self._others()):
+            # The crawl is complete: nothing of it must outlive it.
+            self.server.delete(*self.keys.values())
+            logger.info("Distributed crawl %s complete: its Redis keys are deleted", self.prefix)
+        return super().close(reason)

@@ -1,0 +1,126 @@
+"""Distributed crawls: several workers, one Redis (scrapy-redis), one store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+import redis
+
+from newscrawl.fixtureserver import FixtureServer
+from newscrawl.mirror import generate
+from newscrawl.store import Store
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.timeout(300)
+
+N = 300
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mirror")
+    ids = generate(root, N)
+    with FixtureServer(root, cache=True) as server:
+        yield server, ids
+
+
+@pytest.fixture
+def redis_url():
+    from .servers import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+def start_worker(origin: str, database_url: str, redis_url: str, workdir, name: str, *extra: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "scrapy", "crawl", "lopinion", "-a", f"start_url={origin}/fr/lopinion",
+               "-s", f"NEWSCRAWL_DATABASE_URL={database_url}", "-s", f"NEWSCRAWL_REDIS_URL={redis_url}",
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"NEWSCRAWL_STATS_FILE={workdir / (name + '.json')}",
+               "-O", str(workdir / f"{name}.csv"), *extra]
+    log = (workdir / f"{name}.log").open("w")
+    return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "NEWSCRAWL_DATA_DIR": str(workdir / "data")})
+
+
+def finish(workers, workdir, names, timeout=180) -> list[dict]:
+    for proc in workers:
+        proc.wait(timeout)
+    logs = {n: (workdir / f"{n}.log").read_text() for n in names}
+    assert [p.returncode for p in workers] == [0] * len(workers), {n: log[-1500:] for n, log in logs.items()}
+    return [json.loads((workdir / f"{n}.json").read_text()) for n in names]
+
+
+def _check_every_page_once_and_every_article_stored(server, ids, database_url, stats):
+    counts = Counter(server.requests)
+    article_pages = {p: c for p, c in counts.items() if p.startswith("/fr/lopinion/")}
+    publisher_pages = {p: c for p, c in counts.items() if p.startswith("/Article-")}
+    assert len(article_pages) == N and len(publisher_pages) == N
+    assert max(article_pages.values()) == 1 and max(publisher_pages.values()) == 1
+    stored = {a["maghress_id"] for a in Store(database_url).iter_articles()}
+    assert stored == set(ids) and Store(database_url).count() == N
+    # Every worker took part of the work.
+    assert all(s.get("newscrawl/article/pages", 0) > 0 for s in stats), [s.get("newscrawl/article/pages") for s in stats]
+
+
+def test_three_workers_fetch_every_page_once_and_store_every_article_once(mirror, redis_url, tmp_path):
+    server, ids = mirror
+    server.clear_log()
+    database_url = f"sqlite:///{tmp_path / 'a.db'}"
+    names = ["w1", "w2", "w3"]
+    workers = [start_worker(server.origin, database_url, redis_url, tmp_path, n) for n in names]
+    stats = finish(workers, tmp_path, names)
+    _check_every_page_once_and_every_article_stored(server, ids, database_url, stats)
+    assert sorted(s["newscrawl/distributed/role"] for s in stats) == ["joined", "joined", "started"]
+    assert redis.Redis.from_url(redis_url).keys("newscrawl:*") == []  # a finished crawl leaves nothing behind
+
+
+def test_three_workers_on_postgresql(mirror, redis_url, tmp_path, postgresql_admin_url):
+    from .servers import create_database
+
+    server, ids = mirror
+    server.clear_log()
+    database_url = create_database(postgresql_admin_url, "distributed")
+    Store(database_url).close()  # the schema, as the first of the workers would make it
+    names = ["p1", "p2", "p3"]
+    workers = [start_worker(server.origin, database_url, redis_url, tmp_path, n) for n in names]
+    stats = finish(workers, tmp_path, names)
+    _check_every_page_once_and_every_article_stored(server, ids, database_url, stats)
+
+
+def test_a_worker_killed_halfway_leaves_nothing_missing(mirror, redis_url, tmp_path):
+    server, ids = mirror
+    database_url = f"sqlite:///{tmp_path / 'a.db'}"
+    names = ["k1", "k2", "k3"]
+    workers = [start_worker(server.origin, database_url, redis_url, tmp_path, n) for n in names]
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if Store(database_url).count() >= N // 4:
+                break
+        except Exception:
+            pass
+        time.sleep(0.2)
+    workers[0].send_signal(signal.SIGKILL)
+    workers[0].wait(10)
+    stats = finish(workers[1:], tmp_path, names[1:])
+    stored = {a["maghress_id"] for a in Store(database_url).iter_articles()}
+    assert stored == set(ids) and Store(database_url).count() == N
+    assert sum(s.get("newscrawl/store/inserted", 0) for s in stats) > 0
+
+
+def test_without_redis_nothing_changes(tmp_path):
+    result = subprocess.run([sys.executable, "-c",
+                             "from scrapy.utils.project import get_project_settings as g;"
+                             "from scrapy.crawler import CrawlerProcess as P;"
+                             "from newscrawl.spiders.lopinion import LopinionSpider as S;"
+                             "c = P(g()).create_crawler(S); c._apply_settings(); print(c.settings.get('SCHEDULER'))"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip().splitlines()[-1] == "scrapy.core.scheduler.Scheduler", result.stderr[-2000:]
