@@ -58,9 +58,12 @@ NEWSCRAWL_DEFAULT_FEED = f"{NEWSCRAWL_DATA_DIR}/exports/%(name)s-%(time)s.csv"
 
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
+# Scrapy's filter, except that a crawl killed with SIGKILL and restarted with its JOBDIR finishes.
+DUPEFILTER_CLASS = "newscrawl.dupefilter.ResumableDupeFilter"
 
 EXTENSIONS = {
     "newscrawl.extensions.StatsFile": 500,
+    "newscrawl.extensions.JobdirGuard": 0,
 }
 # Path of a JSON file that receives the crawl's stats at close ('' = none).
 NEWSCRAWL_STATS_FILE = ""

@@ -12,14 +12,17 @@ loader's (``newscrawl.loaders``).
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
+from newscrawl.dupefilter import PAGE_KIND
 from newscrawl.loaders import build_article
 from newscrawl.normalize import parse_date, title_key
 from newscrawl.rendering import RENDER_MODES, needs_rendering
@@ -127,7 +130,14 @@ class LopinionSpider(scrapy.Spider):
     # -- discovery ------------------------------------------------------------
 
     async def start(self):
-        yield Request(self.start_url, callback=self.parse_listing, cb_kwargs={"page": 1})
+        # Restarted with the JOBDIR of a crawl that was killed: requests it had in flight are
+        # lost, so walk every listing page again instead of stopping at the first one already stored.
+        jobdir = job_dir(self.crawler.settings)
+        seen = Path(jobdir, "requests.seen") if jobdir else None
+        self.resuming = bool(seen and seen.exists() and seen.stat().st_size)
+        if self.resuming:
+            self.logger.info("Resuming the crawl in %s: every listing page is walked again", jobdir)
+        yield Request(self.start_url, callback=self.parse_listing, cb_kwargs={"page": 1}, meta={PAGE_KIND: "listing"})
 
     def parse_listing(self, response: Response, page: int):
         if not isinstance(response, TextResponse):
@@ -163,11 +173,11 @@ class LopinionSpider(scrapy.Spider):
         if self.since and entries and all(e.ref.url in too_old for e in entries):
             self.logger.info("Stopping pagination at page %d: all its articles predate %s", page, self.since)
             return
-        if not self.refresh and entries and all(e.ref.url in stored for e in entries):
+        if not self.refresh and not self.resuming and entries and all(e.ref.url in stored for e in entries):
             self.logger.info("Stopping pagination at page %d: all its articles are already stored", page)
             self.crawler.stats.set_value("newscrawl/listing/stopped_nothing_new", page)
             return
-        yield Request(next_url, callback=self.parse_listing, cb_kwargs={"page": page + 1})
+        yield Request(next_url, callback=self.parse_listing, cb_kwargs={"page": page + 1}, meta={PAGE_KIND: "listing"})
 
     def _own_ticker_entries(self, response: Response) -> list[maghress.ListingEntry]:
         return [e for e in maghress.ticker_links(response, response.url) if e.ref.source == self.source.slug]
@@ -202,7 +212,7 @@ class LopinionSpider(scrapy.Spider):
         return stored
 
     def _article_request(self, ref: maghress.ArticleRef) -> Request:
-        return Request(ref.url, callback=self.parse_article)
+        return Request(ref.url, callback=self.parse_article, meta={PAGE_KIND: "article"})
 
     # -- articles ---------------------------------------------------------------
 

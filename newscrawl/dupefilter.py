@@ -1,0 +1,51 @@
+"""A duplicate filter that lets a crawl killed with SIGKILL finish when restarted with the same JOBDIR.
+
+Scrapy's ``RFPDupeFilter`` writes a request's fingerprint to
+``JOBDIR/requests.seen`` when the request is *scheduled*. A crawl killed
+while requests were in flight loses those requests (they had left the disk
+queue) yet keeps them as seen, so the restarted crawl never fetches them.
+Here a fingerprint remembered from an earlier run does not block, once per
+run, a listing page (to rediscover what is left), nor an article page whose
+article the store does not hold. Without JOBDIR this is Scrapy's filter.
+"""
+
+from __future__ import annotations
+
+from scrapy.dupefilters import RFPDupeFilter
+
+#: request.meta key naming the kind of page: "listing" or "article".
+PAGE_KIND = "newscrawl_page"
+
+
+class ResumableDupeFilter(RFPDupeFilter):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._previous_run = frozenset(self._fingerprints)  # loaded from JOBDIR, if any
+        self._rechecked: set[bytes] = set()
+        self.crawler = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        dupefilter = super().from_crawler(crawler)
+        dupefilter.crawler = crawler
+        return dupefilter
+
+    def request_seen(self, request) -> bool:
+        if self._previous_run:
+            fp = self._fingerprint(request)
+            if fp in self._previous_run and fp not in self._rechecked:
+                self._rechecked.add(fp)
+                if self._worth_again(request):
+                    self.crawler.stats.inc_value("newscrawl/resume/refetched")
+                    return False
+        return super().request_seen(request)
+
+    def _worth_again(self, request) -> bool:
+        kind = request.meta.get(PAGE_KIND)
+        if kind == "listing":
+            return True
+        if kind == "article" and self.crawler is not None:
+            from newscrawl.store import store_for
+
+            return request.url not in store_for(self.crawler).known_urls([request.url])
+        return False
