@@ -63,6 +63,7 @@ class FixtureServer(ThreadingHTTPServer):
         # Serve from memory (benchmarks): each page is read and filled in once. Off when tests edit the site.
         self.cache: dict[str, tuple[int, bytes, str]] | None = {} if cache else None
         self.requests: list[str] = []  # "path?query" of every request, in order
+        self.first_request_at: float | None = None  # time.time() of the first request (start-up benchmarks)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _Handler)
@@ -74,6 +75,8 @@ class FixtureServer(ThreadingHTTPServer):
 
     def record(self, target: str) -> None:
         with self._lock:
+            if self.first_request_at is None:
+                self.first_request_at = time.time()
             self.requests.append(target)
 
     def counts(self) -> Counter:
@@ -83,6 +86,7 @@ class FixtureServer(ThreadingHTTPServer):
     def clear_log(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.first_request_at = None
 
     def start(self) -> FixtureServer:
         self._thread = threading.Thread(target=self.serve_forever, name="fixture-server", daemon=True)

@@ -11,6 +11,7 @@ article), written as a fixture site directory that ``FixtureServer`` serves.
 from __future__ import annotations
 
 import html
+import json
 import random
 import sys
 from datetime import date, timedelta
@@ -46,8 +47,18 @@ def _page(title: str, body: str, ticker: bool = True) -> str:
     )
 
 
-def generate(root: str | Path, n: int, seed: int = 1965) -> list[int]:
-    """Write a mirror of ``n`` articles under ``root``; return their Maghress ids, newest first."""
+_SCRIPTED_BODY = (
+    '<div class="texte"></div><noscript>Activez JavaScript pour lire cet article.</noscript>'
+    "<script>document.addEventListener('DOMContentLoaded',function(){{"
+    "document.querySelector('div.texte').innerHTML={html};}});</script>"
+)
+
+
+def generate(root: str | Path, n: int, seed: int = 1965, scripted: bool = False) -> list[int]:
+    """Write a mirror of ``n`` articles under ``root``; return their Maghress ids, newest first.
+
+    ``scripted``: publisher pages insert their body with JavaScript (for rendering benchmarks).
+    """
     rng = random.Random(seed)
     root = Path(root)
     (root / "fr" / "lopinion").mkdir(parents=True, exist_ok=True)
@@ -101,8 +112,9 @@ def generate(root: str | Path, n: int, seed: int = 1965) -> list[int]:
             f'<div class="access">Rédigé par {rng.choice(["Omar ASSIF", "Safaa KSAANI", "Amine ZIANI"])} '
             f"le {day:%d/%m/%Y}</div>"
             f'<div class="chapeau"><h3>{html.escape(_sentence(rng, 20))}</h3></div>'
-            f'<div class="texte">{"".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)}</div>'
-            f"</div></body></html>"
+            + (_SCRIPTED_BODY.format(html=json.dumps("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)))
+               if scripted else f'<div class="texte">{"".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)}</div>')
+            + "</div></body></html>"
         )
         (root / slug).write_text(publisher, "utf-8")
     return ids

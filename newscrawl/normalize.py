@@ -47,7 +47,8 @@ _BLOCK_TAG = re.compile(
 )
 _TAG = re.compile(r"<[^>]*>")
 # Zero-width characters, word joiner, BOM and the soft hyphen: invisible, never content.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# (A regex, not str.translate: translate with a dict costs a lookup per character.)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Typographic apostrophes and single quotes -> ASCII apostrophe.
 _APOSTROPHES = dict.fromkeys(map(ord, "\u2019\u2018\u201b\u02bc\u2032\u00b4\u0060"), "'")
 _SPACES = re.compile(r"\s+")  # str regex: \s covers NBSP, narrow NBSP, thin space, tabs, newlines
@@ -63,7 +64,8 @@ def clean_text(text: str | None) -> str:
         text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
     if "&" in text:
         text = html.unescape(text)
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    if not text.isascii():
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     return _SPACES.sub(" ", text).strip()
 
 

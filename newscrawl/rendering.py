@@ -77,7 +77,7 @@ class RenderingAddon:
         settings.set("NEWSCRAWL_BROWSER", browser or "", priority="addon")
         if browser is None:
             return
-        handler = "newscrawl.playwright_handler.LazyPlaywrightDownloadHandler"
+        handler = "newscrawl.playwright_handler.OnDemandPlaywrightHandler"
         settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="addon")
         settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="addon")
         settings.set(

@@ -33,6 +33,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 30
+# Items a single response may process at once. Our pipelines are synchronous and a callback yields
+# one article, so Scrapy's default (100) only spawns idle asyncio tasks for every callback.
+CONCURRENT_ITEMS = 8
 RETRY_TIMES = 2
 
 # Both run code or open a shell inside the crawl: never on by default.

@@ -52,8 +52,19 @@ def paragraphs(nodes: SelectorList) -> list[str]:
     return out
 
 
+_jsonld_cache: list = [None, None]  # [page, its articles]: the field functions of one page share one parse
+
+
 def jsonld_articles(page: Page) -> list[dict[str, Any]]:
-    """``NewsArticle``/``Article`` objects of the page's JSON-LD, ``@graph`` included."""
+    """``NewsArticle``/``Article`` objects of the page's JSON-LD, ``@graph`` included (parsed once per page)."""
+    if _jsonld_cache[0] is page:
+        return _jsonld_cache[1]
+    found = _parse_jsonld(page)
+    _jsonld_cache[:] = [page, found]
+    return found
+
+
+def _parse_jsonld(page: Page) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for raw in page.xpath('//script[@type="application/ld+json"]/text()').getall():
         try:

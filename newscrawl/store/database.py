@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, literal, select, text, update
+from sqlalchemy import and_, bindparam, create_engine, event, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -114,11 +114,8 @@ class Store:
         urls = list(dict.fromkeys(urls))
         if not urls:
             return {}
-        query = select(articles.c.url, articles.c.headline_key).where(articles.c.url.in_(urls)).union_all(
-            select(aliases.c.url, literal(None).label("headline_key")).where(aliases.c.url.in_(urls))
-        )
         with self.engine.connect() as conn:
-            return {url: key for url, key in conn.execute(query)}
+            return {url: key for url, key in conn.execute(_KNOWN, {"urls": urls})}
 
     def find_match(self, item: Mapping[str, Any]) -> Match | None:
         """The stored article ``item`` is the same story as, by URL, alias, publisher URL, title+date or body."""
@@ -126,49 +123,38 @@ class Store:
             return self._find_match(conn, item)
 
     def _find_match(self, conn: Connection, item: Mapping[str, Any]) -> Match | None:
+        """One indexed query for the exact keys, a second (LSH bands) only when none matched."""
         url = item.get("url")
-        row = conn.execute(select(articles.c.id, articles.c.url).where(articles.c.url == url)).first()
-        if row:
-            return Match(row.id, row.url, "url")
-        row = conn.execute(
-            select(articles.c.id, articles.c.url)
-            .join(aliases, aliases.c.article_id == articles.c.id)
-            .where(aliases.c.url == url)
-        ).first()
-        if row:
-            return Match(row.id, row.url, "alias")
-        key = canonical_key(item.get("source_url"))
-        if key:
-            row = conn.execute(select(articles.c.id, articles.c.url).where(articles.c.source_key == key)).first()
-            if row:
-                return Match(row.id, row.url, "source_url")
-        tkey = title_key(item.get("title"))
-        published = _as_date(item.get("published_date"))
-        if tkey and published:
-            row = conn.execute(
-                select(articles.c.id, articles.c.url).where(
-                    articles.c.title_key == tkey, articles.c.published_date == published
-                )
-            ).first()
-            if row:
-                return Match(row.id, row.url, "title_and_date")
-        digest = content_hash(item.get("body"))
-        if digest:
-            row = conn.execute(select(articles.c.id, articles.c.url).where(articles.c.content_hash == digest)).first()
-            if row:
-                return Match(row.id, row.url, "body")
+        keys = {
+            "url": url,
+            "source_key": canonical_key(item.get("source_url")) or None,
+            "title_key": title_key(item.get("title")) or None,
+            "published_date": _as_date(item.get("published_date")),
+            "content_hash": content_hash(item.get("body")),
+        }
+        rows = conn.execute(_MATCH, keys).all()
+        if rows:
+            # The strongest reason wins: this URL, an alias of it, the publisher URL, headline and day, body.
+            def reason(row) -> tuple[int, str]:
+                if row.url == url:
+                    return 0, "url"
+                if keys["source_key"] and row.source_key == keys["source_key"]:
+                    return 2, "source_url"
+                if keys["title_key"] and row.title_key == keys["title_key"] and row.published_date == keys["published_date"]:
+                    return 3, "title_and_date"
+                if keys["content_hash"] and row.content_hash == keys["content_hash"]:
+                    return 4, "body"
+                return 1, "alias"  # matched through article_aliases
+
+            rank, why, row = min((reason(r) + (r,) for r in rows), key=lambda t: (t[0], t[2].id))
+            return Match(row.id, row.url, why)
         return self._similar_body(conn, item)
 
     def _similar_body(self, conn: Connection, item: Mapping[str, Any]) -> Match | None:
         sig = _signature(item)
         if sig is None:
             return None
-        candidates = conn.execute(
-            select(articles.c.id, articles.c.url, articles.c.body_minhash)
-            .where(articles.c.id.in_(select(body_bands.c.article_id).where(body_bands.c.band.in_(similarity.bands(sig)))))
-            .where(articles.c.url != item.get("url"))
-            .limit(50)
-        ).all()
+        candidates = conn.execute(_SIMILAR, {"bands": similarity.bands(sig), "url": item.get("url")}).all()
         best = max(
             ((similarity.similarity(sig, similarity.from_bytes(c.body_minhash)), c) for c in candidates if c.body_minhash),
             default=None,
@@ -326,6 +312,33 @@ class _RetryingTransaction:
 
     def __exit__(self, *exc_info) -> bool | None:
         return self._ctx.__exit__(*exc_info)
+
+
+# Statements of the hot paths, built once (SQLAlchemy then reuses their compiled form).
+_MATCH = (
+    select(articles.c.id, articles.c.url, articles.c.source_key, articles.c.title_key, articles.c.published_date,
+           articles.c.content_hash)
+    .where(
+        or_(
+            articles.c.url == bindparam("url"),
+            articles.c.id.in_(select(aliases.c.article_id).where(aliases.c.url == bindparam("url"))),
+            articles.c.source_key == bindparam("source_key"),
+            and_(articles.c.title_key == bindparam("title_key"),
+                 articles.c.published_date == bindparam("published_date")),
+            articles.c.content_hash == bindparam("content_hash"),
+        )
+    )
+    .limit(20)
+)
+_SIMILAR = (
+    select(articles.c.id, articles.c.url, articles.c.body_minhash)
+    .where(articles.c.id.in_(select(body_bands.c.article_id).where(body_bands.c.band.in_(bindparam("bands", expanding=True)))))
+    .where(articles.c.url != bindparam("url"))
+    .limit(50)
+)
+_KNOWN = select(articles.c.url, articles.c.headline_key).where(articles.c.url.in_(bindparam("urls", expanding=True))).union_all(
+    select(aliases.c.url, literal(None).label("headline_key")).where(aliases.c.url.in_(bindparam("urls", expanding=True)))
+)
 
 
 def _make_engine(url: str) -> Engine:
