@@ -75,3 +75,90 @@ class JobdirGuard:
 
     def spider_closed(self, spider, reason):
         self.marker.unlink(missing_ok=True)
+
+
+#: Fields whose coverage the alarm watches; the rest of the item is informational.
+WATCHED_FIELDS = ("title", "published_date", "body", "source_url", "authors")
+
+
+class LayoutAlarm:
+    """The layout-change alarm: at close, field coverage of this crawl's articles, and an error when it drops.
+
+    A site that changes its markup does not make a crawl fail: it makes
+    columns empty. This extension counts, for the articles the crawl stored,
+    how many have each watched field, and raises the alarm when
+
+    - article pages answered 200 but not one article came out of them, or a
+      listing page answered 200 without a single article link; or
+    - a field's coverage is under its threshold (``NEWSCRAWL_ALARM_MIN_COVERAGE``)
+      on a crawl of at least ``NEWSCRAWL_ALARM_MIN_ARTICLES`` articles.
+
+    The alarm logs an error naming the field and the selectors that were
+    tried, sets the finish reason to ``alarm: <what>``, and our ``scrapy
+    crawl`` then exits with status 3.
+
+    (Spidermon could compute field coverage, but it brings its own monitor
+    framework and still no exit status; this is the part we need.)
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        settings = crawler.settings
+        self.thresholds = {f: float(v) for f, v in settings.getdict("NEWSCRAWL_ALARM_MIN_COVERAGE").items()}
+        self.min_articles = settings.getint("NEWSCRAWL_ALARM_MIN_ARTICLES", 5)
+        self.articles = 0
+        self.filled = dict.fromkeys(WATCHED_FIELDS, 0)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("NEWSCRAWL_ALARM_ENABLED", True):
+            raise NotConfigured
+        extension = cls(crawler)
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def item_scraped(self, item, response, spider):
+        self.articles += 1
+        for field in WATCHED_FIELDS:
+            if item.get(field):
+                self.filled[field] += 1
+
+    def spider_closed(self, spider, reason):
+        stats = self.crawler.stats
+        stats.set_value("newscrawl/coverage/articles", self.articles)
+        coverage = {f: (self.filled[f] / self.articles if self.articles else 0.0) for f in WATCHED_FIELDS}
+        for field, share in coverage.items():
+            stats.set_value(f"newscrawl/coverage/{field}", round(share, 3))
+        if reason != "finished":
+            return  # a crawl stopped early says nothing about the layout
+        problems = []
+        # Article pages that should have given an article (not those left out by `since`).
+        article_pages = stats.get_value("newscrawl/article/pages", 0) - stats.get_value("newscrawl/article/before_since", 0)
+        dropped_dupes = stats.get_value("newscrawl/dropped/republished", 0) + stats.get_value("newscrawl/dropped/duplicate_in_run", 0)
+        if article_pages and not self.articles and not dropped_dupes:
+            problems.append(("nothing", f"{article_pages} article pages answered, no article stored", "title"))
+        if stats.get_value("newscrawl/listing/empty", 0):
+            problems.append(("listing", "a listing page answered without any article link", "listing_links"))
+        if self.articles >= self.min_articles:
+            for field, minimum in self.thresholds.items():
+                if field in coverage and coverage[field] < minimum:
+                    problems.append((field, f"{field} in {coverage[field]:.0%} of {self.articles} articles (minimum {minimum:.0%})", field))
+        if not problems:
+            return
+        for _, message, field in problems:
+            logger.error("Layout-change alarm: %s. Selectors tried: %s", message, selectors_for(field))
+        stats.set_value("finish_reason", f"alarm: {', '.join(name for name, _, _ in problems)}")
+        stats.set_value("newscrawl/alarm", [message for _, message, _ in problems])
+
+
+def selectors_for(field: str) -> str:
+    """The fallback chains of both sites for a field, as the alarm names them."""
+    from newscrawl.sites import lopinion, maghress
+
+    chains = []
+    for site in (maghress, lopinion):
+        chain = getattr(site, "FALLBACKS", {}).get(field)
+        if chain:
+            chains.append(f"{site.__name__.rsplit('.', 1)[1]}: {' → '.join(chain)}")
+    return "; ".join(chains) or "(none)"

@@ -87,6 +87,7 @@ def clean_title(text: str | None) -> str:
 
 
 _NOT_WORD = re.compile(r"[\W_]+")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")  # combining marks
 
 
 def title_key(text: str | None) -> str:
@@ -97,8 +98,8 @@ def title_key(text: str | None) -> str:
     ``l emanation``.
     """
     text = clean_title(text).casefold()
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return _NOT_WORD.sub(" ", text).strip()
 
 

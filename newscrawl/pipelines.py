@@ -15,9 +15,6 @@ from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from newscrawl.normalize import canonical_key, title_key
-from newscrawl.store import store_for
-from newscrawl.store import similarity
-from newscrawl.store.database import content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +27,13 @@ class _CrawlerPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+    @property
+    def store(self):
+        # Opened on first use: SQLAlchemy and the database are not needed before the first article.
+        from newscrawl.store import store_for
+
+        return store_for(self.crawler)
 
     def drop(self, reason: str, message: str) -> DropItem:
         self.stats.inc_value(f"newscrawl/dropped/{reason}")
@@ -59,7 +63,6 @@ class DeduplicatePipeline(_CrawlerPipeline):
     """
 
     def open_spider(self) -> None:
-        self.store = store_for(self.crawler)
         # Keys of this run's articles -> their URL. Bounded by the run's size;
         # earlier runs are asked of the store with indexed lookups.
         self.seen: dict[tuple[str, Any], str] = {}
@@ -72,11 +75,15 @@ class DeduplicatePipeline(_CrawlerPipeline):
             keys.append(("source_url", key))
         if (tkey := title_key(adapter.get("title"))) and adapter.get("published_date"):
             keys.append(("title_and_date", (tkey, adapter.get("published_date"))))
+        from newscrawl.store.database import content_hash
+
         if digest := content_hash(adapter.get("body")):
             keys.append(("body", digest))
         return keys
 
     def process_item(self, item: Any) -> Any:
+        from newscrawl.store import similarity
+
         adapter = ItemAdapter(item)
         url = adapter["url"]
         keys = self._keys(adapter)
@@ -114,7 +121,6 @@ class StorePipeline(_CrawlerPipeline):
 
     def open_spider(self) -> None:
         settings = self.crawler.settings
-        self.store = store_for(self.crawler)
         self.batch_size = settings.getint("NEWSCRAWL_STORE_BATCH_SIZE", 100)
         self.flush_seconds = settings.getfloat("NEWSCRAWL_STORE_FLUSH_SECONDS", 2.0)
         self.buffer: list[dict[str, Any]] = []
@@ -160,4 +166,5 @@ class StorePipeline(_CrawlerPipeline):
         self.flush()
         if self.buffer:
             logger.error("%d articles could not be written to %s", len(self.buffer), self.store)
-        self.stats.set_value("newscrawl/store/rows_total", self.store.count())
+        if getattr(self.crawler, "_newscrawl_store", None) is not None:  # only if the crawl opened it
+            self.stats.set_value("newscrawl/store/rows_total", self.store.count())

@@ -67,7 +67,14 @@ DUPEFILTER_CLASS = "newscrawl.dupefilter.ResumableDupeFilter"
 EXTENSIONS = {
     "newscrawl.extensions.StatsFile": 500,
     "newscrawl.extensions.JobdirGuard": 0,
+    "newscrawl.extensions.LayoutAlarm": 400,
 }
+# `scrapy crawl` that exits 3 when the layout-change alarm went off.
+COMMANDS_MODULE = "newscrawl.commands"
+# The layout-change alarm: minimum share of a crawl's articles with each field.
+NEWSCRAWL_ALARM_ENABLED = True
+NEWSCRAWL_ALARM_MIN_COVERAGE = {"title": 0.95, "body": 0.8, "published_date": 0.8, "source_url": 0.5}
+NEWSCRAWL_ALARM_MIN_ARTICLES = 5  # fewer articles than this: too few to judge coverage
 # Path of a JSON file that receives the crawl's stats at close ('' = none).
 NEWSCRAWL_STATS_FILE = ""
 

@@ -28,12 +28,20 @@ def text_of(nodes: SelectorList) -> str:
     return clean_text(_SCRIPT.sub(" ", nodes[0].get())) if nodes else ""
 
 
+_meta_cache: list = [None, None]  # [page, {name: content}]: one pass over a page's meta tags
+
+
 def meta(page: Page, name: str) -> str:
-    """A ``<meta property|name=...>`` value, cleaned, or ''."""
-    value = page.xpath(
-        f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]/@content'
-    ).get()
-    return clean_text(value)
+    """A ``<meta property|name|itemprop=...>`` value, cleaned, or ''."""
+    if _meta_cache[0] is not page:
+        tags: dict[str, str] = {}
+        for node in page.xpath("//meta[@content]"):
+            attrib = node.attrib
+            for key in ("property", "name", "itemprop"):
+                if key in attrib:
+                    tags.setdefault(attrib[key], attrib["content"])
+        _meta_cache[:] = [page, tags]
+    return clean_text(_meta_cache[1].get(name))
 
 
 _BREAK = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>|</h[1-6]\s*>|</li\s*>|</blockquote\s*>", re.IGNORECASE)

@@ -33,6 +33,15 @@ SELECTORS: dict[str, str] = {
 
 HOSTS = ("lopinion.ma", "www.lopinion.ma")
 
+# The fallback chain of each field, as the layout-change alarm names them.
+FALLBACKS = {
+    "title": ["div.titre h1", "og:title", "json-ld headline", "<title>"],
+    "body": ["div.texte", "json-ld articleBody"],
+    "authors": ["json-ld author", "meta author", "'Rédigé par … le …'"],
+    "published_date": ["article:published_time", "json-ld datePublished", "time[datetime]", "'Rédigé par … le …'"],
+    "source_url": ["link[rel=canonical]", "og:url", "the page's URL"],
+}
+
 _BYLINE = re.compile(
     r"(?:R[ée]dig[ée]\s+par|by|por)\s+(?P<authors>.+?)\s+(?:le|on|el)\s+(?P<date>.+)$", re.IGNORECASE
 )

@@ -38,6 +38,15 @@ SELECTORS: dict[str, str] = {
     "listing_next_text": "//a[normalize-space(.)='Suivant' or normalize-space(.)='»' or normalize-space(.)='Suivant »']/@href",
 }
 
+# The fallback chain of each field, as the layout-change alarm names them.
+FALLBACKS = {
+    "title": ["span.articletitle", "og:title", "<title>"],
+    "published_date": ["span.articlenewspaper (Publié dans … le …)"],
+    "body": ["span.articlecontent", "og:description"],
+    "source_url": ["a 'Cliquez ici pour lire l'article depuis sa source'", "a[rel=nofollow][target=_blank] after the body"],
+    "listing_links": ["a[href=/fr/<source>/<id>] outside the ticker", "ticker: *[class|id ~ ticker|marquee|defil] a"],
+}
+
 # Noise that sits among the article's text on the live page (image-report widget).
 _NOISE = ("Merci d'avoir signalé", "Cette image sera automatiquement bloquée")
 

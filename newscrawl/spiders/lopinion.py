@@ -23,13 +23,13 @@ from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
 from newscrawl.dupefilter import PAGE_KIND
+from newscrawl.encoding import readable
 from newscrawl.loaders import build_article
 from newscrawl.normalize import parse_date, title_key
 from newscrawl.rendering import RENDER_MODES, needs_rendering
 from newscrawl.sites import lopinion as lopinion_site
 from newscrawl.sites import maghress
 from newscrawl.sources import SOURCES
-from newscrawl.store import store_for
 
 
 class SpiderArgumentError(NotConfigured):
@@ -125,6 +125,8 @@ class LopinionSpider(scrapy.Spider):
 
     @property
     def store(self):
+        from newscrawl.store import store_for  # SQLAlchemy is imported with the first listing page, not before
+
         return store_for(self.crawler)
 
     # -- discovery ------------------------------------------------------------
@@ -216,10 +218,21 @@ class LopinionSpider(scrapy.Spider):
 
     # -- articles ---------------------------------------------------------------
 
+    def _readable(self, response: Response, kind: str) -> TextResponse | None:
+        """The page as text, charset repaired when it lies; ``None`` (counted, logged) when it is not text."""
+        page = readable(response) if isinstance(response, TextResponse) else None
+        if page is None:
+            self.crawler.stats.inc_value(f"newscrawl/{kind}/not_html")
+            self.logger.warning("%s page %s is not HTML text (%s); skipped", kind.capitalize(), response.url,
+                                (response.headers.get("Content-Type") or b"?").decode("latin-1"))
+        elif page is not response:
+            self.crawler.stats.inc_value("newscrawl/encoding/repaired")
+            self.logger.info("%s declared the wrong charset; read as %s", response.url, page.encoding)
+        return page
+
     def parse_article(self, response: Response):
-        if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("newscrawl/article/not_html")
-            self.logger.warning("Article page %s is not HTML (%s)", response.url, response.headers.get("Content-Type"))
+        response = self._readable(response, "article")
+        if response is None:
             return
         self.crawler.stats.inc_value("newscrawl/article/pages")
         ticker = self._own_ticker_entries(response)
@@ -229,6 +242,7 @@ class LopinionSpider(scrapy.Spider):
         raw["source_name"] = self.source.name
         if self.since and (day := _first_day(raw["dates"])) and day < self.since:
             self.crawler.stats.inc_value("newscrawl/skipped/before_since")
+            self.crawler.stats.inc_value("newscrawl/article/before_since")
             return
         link = raw.pop("source_link")
         if link and self._may_follow(link):
@@ -275,10 +289,11 @@ class LopinionSpider(scrapy.Spider):
         )
 
     def parse_publisher(self, response: Response, maghress_raw: dict[str, Any], plain: dict | None = None):
-        if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("newscrawl/source/not_html")
+        page = self._readable(response, "source")
+        if page is None:
             yield build_article(maghress_raw, plain)
             return
+        response = page
         self.crawler.stats.inc_value("newscrawl/source/pages")
         publisher = lopinion_site.parse_article(response, response.url)
         if response.meta.get("playwright"):

@@ -57,6 +57,9 @@ def content_hash(body: str | None) -> str | None:
     return hashlib.sha1(body.encode("utf-8")).hexdigest() if body else None
 
 
+_UNKNOWN = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """A stored article that an item is the same story as, and why."""
@@ -75,6 +78,8 @@ class Store:
         self.dialect = self.engine.dialect.name
         # (alias URL, URL of the article it repeats, reason), written with the next batch.
         self.pending_aliases: list[tuple[str, str, str]] = []
+        # URL -> the answer find_match gave for it, until the item is written.
+        self._checked: dict[str, Match | None] = {}
         if create:
             self.ensure_schema()
 
@@ -118,9 +123,18 @@ class Store:
             return {url: key for url, key in conn.execute(_KNOWN, {"urls": urls})}
 
     def find_match(self, item: Mapping[str, Any]) -> Match | None:
-        """The stored article ``item`` is the same story as, by URL, alias, publisher URL, title+date or body."""
+        """The stored article ``item`` is the same story as, by URL, alias, publisher URL, title+date or body.
+
+        The answer is remembered until the item is written, so that writing it
+        does not look it up a second time (the deduplication pipeline asks
+        first, the store pipeline writes a few seconds later).
+        """
         with self.engine.connect() as conn:
-            return self._find_match(conn, item)
+            match = self._find_match(conn, item)
+        if len(self._checked) > 10_000:
+            self._checked.clear()  # items looked up and never written (dropped later): forget them
+        self._checked[item.get("url")] = match
+        return match
 
     def _find_match(self, conn: Connection, item: Mapping[str, Any]) -> Match | None:
         """One indexed query for the exact keys, a second (LSH bands) only when none matched."""
@@ -234,16 +248,14 @@ class Store:
     def _upsert(self, conn: Connection, item: Mapping[str, Any]) -> str:
         values = _item_to_row(item)
         now = _now()
-        match = self._find_match(conn, item)
+        # Looked up moments ago (find_match)? Then trust it: a race with another writer on the same URL or
+        # publisher URL still ends in the unique keys and ON CONFLICT below, then a fresh lookup.
+        match = self._checked.pop(values["url"], _UNKNOWN)
+        if match is _UNKNOWN:
+            match = self._find_match(conn, item)
         if match is None:
-            insert = sqlite_insert if self.dialect == "sqlite" else pg_insert
-            statement = (
-                insert(articles)
-                .values(**values, first_seen=now, last_seen=now)
-                .on_conflict_do_nothing()
-                .returning(articles.c.id)
-            )
-            inserted = conn.execute(statement).first()
+            statement = _INSERT_SQLITE if self.dialect == "sqlite" else _INSERT_PG
+            inserted = conn.execute(statement, {**values, "first_seen": now, "last_seen": now}).first()
             if inserted is not None:
                 self._write_bands(conn, inserted.id, item, replace=False)
                 return "inserted"
@@ -315,6 +327,8 @@ class _RetryingTransaction:
 
 
 # Statements of the hot paths, built once (SQLAlchemy then reuses their compiled form).
+_INSERT_SQLITE = sqlite_insert(articles).on_conflict_do_nothing().returning(articles.c.id)
+_INSERT_PG = pg_insert(articles).on_conflict_do_nothing().returning(articles.c.id)
 _MATCH = (
     select(articles.c.id, articles.c.url, articles.c.source_key, articles.c.title_key, articles.c.published_date,
            articles.c.content_hash)

@@ -14,8 +14,6 @@ import re
 import zlib
 from functools import lru_cache
 
-import numpy as np
-
 NUM_PERM = 64
 BANDS, ROWS = 16, 4  # 16 bands of 4: J=0.8 is a candidate with p≈0.9998, J=0.3 with p≈0.12
 THRESHOLD = 0.8
@@ -37,7 +35,7 @@ def _words(body: str) -> list[str]:
 
 
 @lru_cache(maxsize=512)  # one article's body is looked up, then written: compute it once
-def signature(body: str | None) -> np.ndarray | None:
+def signature(body: str | None):
     """The MinHash signature of ``body`` (``NUM_PERM`` uint32), or ``None`` if it is too short."""
     if not body:
         return None
@@ -52,18 +50,20 @@ def signature(body: str | None) -> np.ndarray | None:
     minhash = MinHash(num_perm=NUM_PERM, seed=1, permutations=seed.permutations, scheme=seed.scheme,
                       hashfunc=zlib.crc32)
     minhash.update_batch(list(shingles))
-    return minhash.hashvalues.astype(np.uint32)
+    return minhash.hashvalues.astype("uint32")
 
 
-def to_bytes(sig: np.ndarray) -> bytes:
+def to_bytes(sig) -> bytes:
     return sig.astype("<u4").tobytes()
 
 
-def from_bytes(data: bytes) -> np.ndarray:
+def from_bytes(data: bytes):
+    import numpy as np
+
     return np.frombuffer(data, dtype="<u4")
 
 
-def bands(sig: np.ndarray) -> list[int]:
+def bands(sig) -> list[int]:
     """One signed 63-bit hash per band, for an indexed BIGINT column."""
     out = []
     for band in range(BANDS):
@@ -73,6 +73,6 @@ def bands(sig: np.ndarray) -> list[int]:
     return out
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
+def similarity(a, b) -> float:
     """Estimated Jaccard similarity of the shingle sets behind two signatures."""
-    return float(np.count_nonzero(a == b)) / len(a)
+    return float((a == b).sum()) / len(a)
