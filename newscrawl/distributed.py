@@ -121,6 +121,7 @@ class SharedScheduler(Scheduler):
                     len(self.queue))
         self.stats.set_value("newscrawl/distributed/role", how, spider=spider)
         self._idle_since: float | None = None
+        self._last_beat = 0.0
         self._last_check = 0.0
         self._answer = True
         self._beat(busy=True)
@@ -135,8 +136,15 @@ class SharedScheduler(Scheduler):
         unwritten = self.stats.get_value("newscrawl/store/buffered", 0)  # set by StorePipeline
         return bool(engine.downloader.active) or (slot is not None and not slot.is_idle()) or unwritten > 0
 
+    def _maybe_beat(self, force: bool = False) -> None:
+        """A heartbeat at most every CHECK_EVERY seconds, busy or not (a busy worker must not look dead)."""
+        now = time.time()
+        if force or now - self._last_beat >= CHECK_EVERY:
+            self._beat(busy=self._locally_busy())
+
     def _beat(self, busy: bool) -> None:
         now = time.time()
+        self._last_beat = now
         if busy:
             self._idle_since = None
         elif self._idle_since is None:
@@ -165,8 +173,15 @@ class SharedScheduler(Scheduler):
             self.server.sadd(self.keys["articles"], request.url)
         return added
 
+    def next_request(self):
+        request = super().next_request()
+        if request is not None and self._idle_since is not None:
+            self._beat(busy=True)  # say so at once: the others must not settle while this worker works
+        return request
+
     def has_pending_requests(self) -> bool:
         """True while this worker or any live worker may still add work, so no worker quits early."""
+        self._maybe_beat()
         if len(self.queue) > 0:
             return True
         now = time.time()
