@@ -31,7 +31,7 @@ class StatsFile:
 
     def spider_closed(self, spider, reason):
         stats = dict(self.crawler.stats.get_stats())
-        stats["finish_reason"] = reason
+        stats.setdefault("finish_reason", reason)  # the alarm may have set its own
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), encoding="utf-8")
 

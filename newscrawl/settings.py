@@ -42,6 +42,11 @@ RETRY_TIMES = 2
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+DOWNLOADER_MIDDLEWARES = {
+    # After the redirect middleware (600) has made the next request of a chain: checks each hop.
+    "newscrawl.middlewares.PublisherHostGuard": 650,
+}
+
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidatePipeline": 100,
     "newscrawl.pipelines.DeduplicatePipeline": 200,

@@ -283,7 +283,7 @@ class LopinionSpider(scrapy.Spider):
             callback=self.parse_publisher,
             errback=self.publisher_failed,
             cb_kwargs={"maghress_raw": raw},
-            meta={"playwright": True} if rendered else {},
+            meta={PAGE_KIND: "publisher", **({"playwright": True} if rendered else {})},
             # Two Maghress ids may point at one publisher page: each needs its answer.
             dont_filter=True,
         )
@@ -309,7 +309,7 @@ class LopinionSpider(scrapy.Spider):
                     callback=self.parse_publisher,
                     errback=self.render_failed,
                     cb_kwargs={"maghress_raw": maghress_raw, "plain": publisher},
-                    meta={"playwright": True},
+                    meta={PAGE_KIND: "publisher", "playwright": True},
                     dont_filter=True,
                 )
                 return

@@ -1,0 +1,53 @@
+"""Downloader middleware: publisher pages only ever come from publisher hosts.
+
+Publisher requests carry ``dont_filter=True`` (two Maghress ids may name one
+publisher page, and each needs its answer), and Scrapy's offsite middleware
+lets such requests, and the redirects they lead to, go anywhere. This guard
+checks every publisher request, redirects included: http(s) only, a host of
+``NEWSCRAWL_PUBLISHER_HOSTS`` (or the start URL's host), never a private,
+loopback or link-local address other than the start URL's own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest
+
+from newscrawl.dupefilter import PAGE_KIND
+
+logger = logging.getLogger(__name__)
+
+
+def _is_internal_address(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+
+
+class PublisherHostGuard:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if request.meta.get(PAGE_KIND) != "publisher":
+            return None
+        spider = self.crawler.spider
+        parts = urlsplit(request.url)
+        host = (parts.hostname or "").lower()
+        allowed = getattr(spider, "publisher_hosts", frozenset())
+        start_host = getattr(spider, "start_host", "")
+        if parts.scheme in ("http", "https") and host in allowed and (host == start_host or not _is_internal_address(host)):
+            return None
+        self.crawler.stats.inc_value("newscrawl/source/refused_redirect")
+        logger.warning("Refused %s: not a publisher host (from %s)", request.url,
+                       (request.meta.get("redirect_urls") or [request.url])[0])
+        raise IgnoreRequest(f"not a publisher host: {host}")
