@@ -27,8 +27,10 @@ test: setup
 	$(BIN)/python -m pytest
 
 # Measurements; each writes its table into docs/performance.md.
+# N=articles in the mirror (default 2000), SCALE=size factor of the second run (default 5).
 bench: setup
 	$(BIN)/python -m bench.dates
+	N=$(or $(N),2000) SCALE=$(or $(SCALE),5) $(BIN)/python -m bench.crawl
 
 clean:
 	rm -rf $(VENV) build *.egg-info
