@@ -1,6 +1,6 @@
 """Distributed crawls: many ``scrapy crawl lopinion`` processes sharing one Redis (scrapy-redis).
 
-``NEWSCRAWL_REDIS_URL=redis://host:port/db`` turns it on (``DistributedAddon``):
+``NEWSCRAWL_REDIS_URL=redis://host:port/db`` turns it on (``newscrawl.addons.DistributedAddon``):
 the processes ("workers") share scrapy-redis's request queue and seen-set,
 so every page is fetched once across all of them, and they write to one
 store (PostgreSQL for several machines). Without the setting nothing changes.
@@ -49,6 +49,8 @@ import time
 import uuid
 
 from scrapy.http import Request
+
+from newscrawl.dupefilter import PAGE_KIND
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
@@ -62,28 +64,11 @@ POLL_SECONDS = 0.5  # how often an idle worker looks at the shared queue
 # Claim a crawl: the first worker of a crawl that nobody is running starts it clean.
 _CLAIM = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  if ARGV[3] ~= '1' then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) end
+  if ARGV[3] ~= '1' then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]) end
   return 1
 end
 return 0
 """
-
-
-class DistributedAddon:
-    """Switches the crawl to the shared scheduler when ``NEWSCRAWL_REDIS_URL`` is set."""
-
-    def update_settings(self, settings) -> None:
-        url = settings.get("NEWSCRAWL_REDIS_URL") or os.environ.get("NEWSCRAWL_REDIS_URL")
-        if not url:
-            return
-        crawl = settings.get("NEWSCRAWL_CRAWL_ID") or os.environ.get("NEWSCRAWL_CRAWL_ID") or "default"
-        settings.set("REDIS_URL", url, priority="addon")
-        settings.set("SCHEDULER", "newscrawl.distributed.SharedScheduler", priority="addon")
-        # Over our project default (ResumableDupeFilter): the shared seen-set replaces the JOBDIR one.
-        settings.set("DUPEFILTER_CLASS", "newscrawl.distributed.SharedDupeFilter", priority="project")
-        settings.set("SCHEDULER_PERSIST", True, priority="addon")  # never flushed by a worker that finishes
-        settings.set("SCHEDULER_QUEUE_KEY", f"newscrawl:%(spider)s:{crawl}:requests", priority="addon")
-        settings.set("SCHEDULER_DUPEFILTER_KEY", f"newscrawl:%(spider)s:{crawl}:seen", priority="addon")
 
 
 class SharedDupeFilter(RFPDupeFilter):
@@ -108,12 +93,13 @@ class SharedScheduler(Scheduler):
         if spider.crawler.engine is not None:  # read when the engine starts its heartbeat, just after this
             spider.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS
         self.prefix = self.queue_key.rsplit(":", 1)[0] % {"spider": spider.name}
-        self.keys = {name: f"{self.prefix}:{name}" for name in ("state", "requests", "seen", "articles", "workers", "reconciled")}
+        self.keys = {name: f"{self.prefix}:{name}"
+                     for name in ("state", "requests", "seen", "articles", "listings", "workers", "reconciled")}
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         resume = settings.getbool("NEWSCRAWL_REDIS_RESUME")
         k = self.keys
-        started = self.server.eval(_CLAIM, 6, k["state"], k["requests"], k["seen"], k["articles"], k["workers"],
-                                   k["reconciled"], self.worker, int(HEARTBEAT_TTL), "1" if resume else "0")
+        started = self.server.eval(_CLAIM, 7, k["state"], k["requests"], k["seen"], k["articles"], k["workers"],
+                                   k["reconciled"], k["listings"], self.worker, int(HEARTBEAT_TTL), "1" if resume else "0")
         how = "started" if started else "joined"
         if started and resume and len(self.queue):
             how = "resumed"
@@ -155,6 +141,11 @@ class SharedScheduler(Scheduler):
         pipe.expire(self.keys["state"], int(HEARTBEAT_TTL))
         pipe.execute()
 
+    def _dead_workers(self) -> int:
+        """Workers that stopped beating without saying goodbye (killed)."""
+        now = time.time()
+        return sum(1 for raw in self.server.hvals(self.keys["workers"]) if now - json.loads(raw)["ts"] >= HEARTBEAT_TTL)
+
     def _others(self) -> list[dict]:
         now = time.time()
         live = []
@@ -169,8 +160,11 @@ class SharedScheduler(Scheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         added = super().enqueue_request(request)
-        if added and getattr(request.callback, "__name__", "") == "parse_article":
+        callback = getattr(request.callback, "__name__", "")
+        if added and callback == "parse_article":
             self.server.sadd(self.keys["articles"], request.url)
+        elif added and callback == "parse_listing":
+            self.server.sadd(self.keys["listings"], json.dumps([request.url, request.cb_kwargs.get("page", 1)]))
         return added
 
     def next_request(self):
@@ -215,13 +209,23 @@ class SharedScheduler(Scheduler):
             chunk = urls[start : start + 500]
             known = store.known_urls(chunk)
             missing += [u for u in chunk if u not in known]
-        if not missing:
+        dead = self._dead_workers()
+        listings = []
+        if dead:
+            # A dead worker may have held a listing page: the pages after it were never discovered.
+            # Walk the listing again from every page it had reached (stored articles are skipped).
+            listings = [json.loads(raw) for raw in self.server.smembers(self.keys["listings"])]
+        if not missing and not listings:
             return False
-        logger.warning("Distributed crawl %s: %d scheduled article pages are not stored (a worker died?); "
-                       "fetching them again", self.prefix, len(missing))
-        self.stats.inc_value("newscrawl/distributed/requeued", len(missing), spider=self.spider)
+        logger.warning("Distributed crawl %s: %d dead worker(s), %d scheduled article pages not stored; fetching "
+                       "them and %d listing pages again", self.prefix, dead, len(missing), len(listings))
+        self.stats.inc_value("newscrawl/distributed/requeued", len(missing) + len(listings), spider=self.spider)
         for url in missing:
-            self.queue.push(Request(url, callback=self.spider.parse_article, dont_filter=True))
+            self.queue.push(Request(url, callback=self.spider.parse_article, dont_filter=True,
+                                    meta={PAGE_KIND: "article"}))
+        for url, page in listings:
+            self.queue.push(Request(url, callback=self.spider.parse_listing, cb_kwargs={"page": page},
+                                    dont_filter=True, meta={PAGE_KIND: "listing"}))
         return True
 
     def close(self, reason):

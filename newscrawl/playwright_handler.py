@@ -5,6 +5,10 @@ HTTP/1.1 handler. The first request that asks for a browser imports
 scrapy-playwright (and Playwright, ~0.6 s), creates its handler and starts
 Playwright; the browser itself is launched by scrapy-playwright for that
 first page. A crawl that renders nothing pays for none of it.
+
+Browser memory grows over a long crawl, so every
+``NEWSCRAWL_RENDER_PAGES_PER_CONTEXT`` renders go to a fresh browser
+context, and a retired context is closed as soon as its last page is done.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
         self._crawler = crawler
         self._playwright: Any = None
         self._start_lock = asyncio.Lock()
+        self._renders = 0
+        self._pages_per_context = max(1, crawler.settings.getint("NEWSCRAWL_RENDER_PAGES_PER_CONTEXT", 50))
 
     async def _playwright_handler(self):
         async with self._start_lock:
@@ -36,10 +42,27 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
         return self._playwright
 
     async def download_request(self, request):
-        if request.meta.get("playwright"):
-            handler = await self._playwright_handler()
+        if not request.meta.get("playwright"):
+            return await super().download_request(request)
+        handler = await self._playwright_handler()
+        current = f"newscrawl-{self._renders // self._pages_per_context}"
+        self._renders += 1
+        request.meta["playwright_context"] = current
+        try:
             return await handler.download_request(request)
-        return await super().download_request(request)
+        finally:
+            await self._close_retired_contexts(handler, current)
+
+    async def _close_retired_contexts(self, handler, current: str) -> None:
+        """Close the contexts of earlier generations that have no page open any more."""
+        for name, wrapper in list(handler.context_wrappers.items()):
+            if name.startswith("newscrawl-") and name != current and not wrapper.context.pages:
+                handler.context_wrappers.pop(name, None)
+                try:
+                    await wrapper.context.close()
+                except Exception:  # already closed with its browser
+                    pass
+                self._crawler.stats.inc_value("newscrawl/render/contexts_closed")
 
     async def close(self) -> None:
         if self._playwright is not None:

@@ -18,6 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from pathlib import Path
+
+from scrapy.extensions.memusage import MemoryUsage
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -86,18 +89,18 @@ class RenderingAddon:
             priority="addon",
         )
         settings.set("PLAYWRIGHT_ABORT_REQUEST", abort_request, priority="addon")
-        settings.set("PLAYWRIGHT_MAX_CONTEXTS", settings.getint("NEWSCRAWL_RENDER_MAX_CONTEXTS", 1), priority="addon")
+        # Two: while one context is being retired (after NEWSCRAWL_RENDER_PAGES_PER_CONTEXT pages), the next starts.
+        settings.set("PLAYWRIGHT_MAX_CONTEXTS", settings.getint("NEWSCRAWL_RENDER_MAX_CONTEXTS", 2), priority="addon")
         settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", settings.getint("NEWSCRAWL_RENDER_MAX_PAGES", 2), priority="addon")
         settings.set(
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT",
             settings.getfloat("NEWSCRAWL_RENDER_TIMEOUT", 20.0) * 1000,
             priority="addon",
         )
-        # Scrapy's memusage does not see the browser's processes; scrapy-playwright's does.
+        # Scrapy's memusage does not see the browser's processes; ours adds them. (scrapy-playwright's own
+        # extension imports Playwright at start-up, needs psutil, and does not find our on-demand handler.)
         settings.set_in_component_priority_dict("EXTENSIONS", "scrapy.extensions.memusage.MemoryUsage", None)
-        settings.set_in_component_priority_dict(
-            "EXTENSIONS", "scrapy_playwright.memusage.ScrapyPlaywrightMemoryUsageExtension", 0
-        )
+        settings.set_in_component_priority_dict("EXTENSIONS", "newscrawl.rendering.BrowserAwareMemoryUsage", 0)
 
 
 def needs_rendering(publisher_body: list[str] | None, maghress_body: list[str] | None, html: str) -> bool:
@@ -116,3 +119,36 @@ def needs_rendering(publisher_body: list[str] | None, maghress_body: list[str] |
     if placeholder and publisher_chars < 400:
         return True
     return maghress_chars >= 300 and publisher_chars < 0.5 * maghress_chars
+
+
+def descendants_rss(pid: int | None = None) -> int:
+    """Resident memory, in bytes, of every process descending from ``pid`` (Linux /proc; 0 elsewhere)."""
+    root = pid or os.getpid()
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    family, frontier = set(), {root}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - family
+        family |= frontier
+    total = 0
+    for child in family:
+        try:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class BrowserAwareMemoryUsage(MemoryUsage):
+    """Scrapy's memory limits and stats, counting the Playwright driver and Chromium (child processes) too."""
+
+    def get_virtual_size(self) -> int:
+        return super().get_virtual_size() + descendants_rss()

@@ -87,14 +87,15 @@ NEWSCRAWL_STATS_FILE = ""
 ADDONS = {
     "newscrawl.rendering.RenderingAddon": 0,
     # Shared Redis scheduler when NEWSCRAWL_REDIS_URL is set (distributed crawls); nothing otherwise.
-    "newscrawl.distributed.DistributedAddon": 0,
+    "newscrawl.addons.DistributedAddon": 0,
 }
 # Per publisher host: "never", "auto" (render when the plain page lacks the body) or "always".
 # Other hosts (a mirror's, for instance) are "never" unless listed.
 NEWSCRAWL_RENDER_MODES = {"lopinion.ma": "auto", "www.lopinion.ma": "auto"}
 NEWSCRAWL_BROWSER_PATH = ""  # empty: the first chromium on PATH (env NEWSCRAWL_BROWSER_PATH too)
 NEWSCRAWL_RENDER_TIMEOUT = 20.0  # seconds per rendered page
-NEWSCRAWL_RENDER_MAX_CONTEXTS = 1
+NEWSCRAWL_RENDER_MAX_CONTEXTS = 2  # one in use, one being retired
+NEWSCRAWL_RENDER_PAGES_PER_CONTEXT = 50  # then a fresh context: browser memory does not grow with the crawl
 NEWSCRAWL_RENDER_MAX_PAGES = 2  # pages open at once per context
 
 # Distributed crawls (scrapy-redis): redis://host:port/db; empty = one process, Scrapy's own scheduler.

@@ -101,3 +101,10 @@ def test_find_browser(tmp_path):
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
     assert find_browser(str(fake)) == str(fake)
+
+
+def test_browser_contexts_are_renewed_so_memory_does_not_grow(js_site, tmp_path):
+    result, bodies = crawl(js_site, tmp_path, "always", settings={"NEWSCRAWL_RENDER_PAGES_PER_CONTEXT": "1"})
+    assert bodies[6000002] == RENDERED_BODY
+    assert result.stats["playwright/context_count"] == 2  # one per rendered page
+    assert result.stats["newscrawl/render/contexts_closed"] >= 1

@@ -123,8 +123,9 @@ class LopinionSpider(scrapy.Spider):
         spider.allowed_domains = sorted(set(spider.allowed_domains) | set(hosts))
         return spider
 
-    @property
-    def store(self):
+    def article_store(self):
+        """The crawl's store, opened on first use. (A method, not a property: the feed exporter reads
+        every spider attribute at start, and would open the database before the first request.)"""
         from newscrawl.store import store_for  # SQLAlchemy is imported with the first listing page, not before
 
         return store_for(self.crawler)
@@ -199,7 +200,7 @@ class LopinionSpider(scrapy.Spider):
         """
         if self.refresh or not entries:
             return set()
-        known = self.store.known_urls(e.ref.url for e in entries)
+        known = self.article_store().known_urls(e.ref.url for e in entries)
         stored = set()
         for entry in entries:
             if entry.ref.url not in known or entry.ref.url in stored:
