@@ -19,9 +19,10 @@ plain spiders, so ``SharedScheduler`` and ``SharedDupeFilter`` adapt it:
   is ignored by its default priority queue). Workers publish a heartbeat
   with whether they are busy; a worker stays open while any live worker is.
 - A worker that dies loses the requests it had taken from the queue (they
-  are already in the seen-set). The crawl records which article pages were
-  scheduled; when every worker is idle, one of them asks the store which of
-  those are missing and queues them again, once.
+  are already in the seen-set). The crawl records which listing and article
+  pages were scheduled; when every live worker is idle and one of them died
+  (its heartbeat stopped without a goodbye), one worker asks the store which
+  articles are missing and queues them again, with the listing pages, once.
 - Its dupefilter ignores ``REQUEST_FINGERPRINTER_CLASS``; ours uses the
   crawler's fingerprinter, like Scrapy's own.
 - An idle worker asks the scheduler for work only on the engine's heartbeat,
@@ -198,7 +199,10 @@ class SharedScheduler(Scheduler):
         Those are the pages a dead worker had taken from the queue (or whose
         articles it had not yet written). Returns whether anything was queued.
         """
-        if not self.server.set(self.keys["reconciled"], self.worker, nx=True):
+        # Only a dead worker loses work: when every worker closed or is alive, what has no row yet is
+        # either still being written or was dropped on purpose (invalid, duplicate), not lost.
+        dead = self._dead_workers()
+        if not dead or not self.server.set(self.keys["reconciled"], self.worker, nx=True):
             return False
         from newscrawl.store import store_for
 
@@ -209,7 +213,6 @@ class SharedScheduler(Scheduler):
             chunk = urls[start : start + 500]
             known = store.known_urls(chunk)
             missing += [u for u in chunk if u not in known]
-        dead = self._dead_workers()
         listings = []
         if dead:
             # A dead worker may have held a listing page: the pages after it were never discovered.
