@@ -10,18 +10,15 @@ plainly, and distributed throughput with 1–3 workers on Redis.
 
 from __future__ import annotations
 
-import cProfile  # noqa: F401 - the profile runs in the crawl's own process
 import json
 import os
 import pstats
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from itemloaders.processors import Compose, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
 from newscrawl import normalize

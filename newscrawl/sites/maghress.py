@@ -51,7 +51,6 @@ FALLBACKS = {
 _NOISE = ("Merci d'avoir signalé", "Cette image sera automatiquement bloquée")
 
 _ARTICLE_PATH = re.compile(r"^/fr/(?P<source>[a-z0-9_-]+)/(?P<id>\d+)/?$", re.IGNORECASE)
-_LISTING_PATH = re.compile(r"^/fr/(?P<source>[a-z0-9_-]+)/?$", re.IGNORECASE)
 _BYLINE = re.compile(r"Publi[ée]e?\s+dans\s+(?P<name>.+?)\s+le\s+(?P<date>.+)$", re.IGNORECASE)
 MAGHRESS_HOSTS = frozenset({"maghress.com", "www.maghress.com"})
 
@@ -85,10 +84,6 @@ def article_ref(url: str) -> ArticleRef | None:
     else:
         canonical = urlunsplit((parts.scheme, host, path, "", ""))
     return ArticleRef(canonical, source, int(m.group("id")))
-
-
-def is_listing(url: str, source: str) -> bool:
-    return bool((m := _LISTING_PATH.match(urlsplit(url).path)) and m.group("source").lower() == source)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """The article store: one layer, two backends (SQLite by default, PostgreSQL), chosen by URL."""
 
-from newscrawl.store.database import Match, Store, open_store, store_for
+from newscrawl.store.database import Match, Store, store_for
 
-__all__ = ["Match", "Store", "open_store", "store_for"]
+__all__ = ["Match", "Store", "store_for"]

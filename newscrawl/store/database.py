@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -420,10 +419,6 @@ def _row_to_item(row: Mapping[str, Any]) -> dict[str, Any]:
     return item
 
 
-def open_store(url: str) -> Store:
-    return Store(url)
-
-
 def store_for(crawler) -> Store:
     """The crawl's one ``Store`` (spider and pipelines share it), opened on first use."""
     store = getattr(crawler, "_newscrawl_store", None)
@@ -432,8 +427,3 @@ def store_for(crawler) -> Store:
         crawler._newscrawl_store = store
         logger.info("Article store: %s", safe_url(store.url))
     return store
-
-
-def default_database_url(data_dir: str | os.PathLike | None = None) -> str:
-    directory = Path(data_dir or os.environ.get("NEWSCRAWL_DATA_DIR") or "data").expanduser().resolve()
-    return f"sqlite:///{directory / 'newscrawl.db'}"
