@@ -1,4 +1,4 @@
-"""``newscrawl …``: commands around the crawl (the crawl itself is ``scrapy crawl lopinion``).
+"""``newscrawl …``: commands around the crawl (the crawl itself is ``scrapy crawl maghress`` / ``lopinion``).
 
     newscrawl demo                      crawl the bundled fixture site offline, print a summary
     newscrawl export -o out.csv         stored articles as CSV or JSON Lines, with filters
@@ -13,11 +13,13 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
 from newscrawl.items import ARTICLE_FIELDS
+from newscrawl.sources import SOURCES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SITE = REPO_ROOT / "tests" / "site"
@@ -44,12 +46,14 @@ def demo(args: argparse.Namespace) -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     (workdir / "exports").mkdir(parents=True)
     database = workdir / "newscrawl.db"
-    feed = workdir / "exports" / "lopinion-demo.csv"
+    feed = workdir / "exports" / "maghress-demo.csv"
+    # The registered sources the fixture site holds a listing of.
+    sources = [slug for slug in SOURCES if (site / "fr" / slug).is_dir()]
     with FixtureServer(site) as server:
-        print(f"Serving the fixture copy of Maghress and lopinion.ma on {server.origin}")
+        print(f"Serving the fixture copy of Maghress and its publishers on {server.origin}: {', '.join(sources)}")
         command = [
-            sys.executable, "-m", "scrapy", "crawl", "lopinion",
-            "-a", f"start_url={server.origin}/fr/lopinion",
+            sys.executable, "-m", "scrapy", "crawl", "maghress",
+            "-a", f"base_url={server.origin}", "-a", f"sources={','.join(sources)}",
             "-s", f"NEWSCRAWL_DATABASE_URL=sqlite:///{database}",
             "-s", "AUTOTHROTTLE_ENABLED=False",
             "-s", "LOG_LEVEL=WARNING",
@@ -62,6 +66,10 @@ def demo(args: argparse.Namespace) -> int:
     print()
     print(f"Crawl finished (exit {crawl.returncode}) after {requests} requests to the fixture site.")
     print(f"Articles stored: {len(articles)} in {database}")
+    by_source = Counter(a.get("source") for a in articles)
+    print("By source:  " + ", ".join(f"{slug} {n}" for slug, n in sorted(by_source.items())))
+    by_extractor = Counter(a.get("extractor") or "maghress only" for a in articles)
+    print("Read by:    " + ", ".join(f"{name} {n}" for name, n in sorted(by_extractor.items())))
     print("Articles with each field:")
     for field in ARTICLE_FIELDS:
         have = sum(1 for a in articles if a.get(field) not in (None, "", []))

@@ -91,7 +91,9 @@ class LayoutAlarm:
     - article pages answered 200 but not one article came out of them, or a
       listing page answered 200 without a single article link; or
     - a field's coverage is under its threshold (``NEWSCRAWL_ALARM_MIN_COVERAGE``)
-      on a crawl of at least ``NEWSCRAWL_ALARM_MIN_ARTICLES`` articles.
+      on a crawl of at least ``NEWSCRAWL_ALARM_MIN_ARTICLES`` articles; or
+    - a publisher parser found a field on too few of its pages
+      (``NEWSCRAWL_ALARM_MIN_PUBLISHER_COVERAGE``, parsers with at least as many pages).
 
     The alarm logs an error naming the field and the selectors that were
     tried, sets the finish reason to ``alarm: <what>``, and our ``scrapy
@@ -106,6 +108,9 @@ class LayoutAlarm:
         settings = crawler.settings
         self.thresholds = {f: float(v) for f, v in settings.getdict("NEWSCRAWL_ALARM_MIN_COVERAGE").items()}
         self.min_articles = settings.getint("NEWSCRAWL_ALARM_MIN_ARTICLES", 5)
+        self.publisher_thresholds = {
+            f: float(v) for f, v in settings.getdict("NEWSCRAWL_ALARM_MIN_PUBLISHER_COVERAGE").items()
+        }
         self.articles = 0
         self.filled = dict.fromkeys(WATCHED_FIELDS, 0)
 
@@ -144,21 +149,48 @@ class LayoutAlarm:
             for field, minimum in self.thresholds.items():
                 if field in coverage and coverage[field] < minimum:
                     problems.append((field, f"{field} in {coverage[field]:.0%} of {self.articles} articles (minimum {minimum:.0%})", field))
-        if not problems:
+        messages = [(name, message, selectors_for(field)) for name, message, field in problems]
+        for name, message, field, parser in publisher_problems(stats, self.publisher_thresholds, self.min_articles):
+            messages.append((name, message, selectors_for(field, (parser,))))
+        if not messages:
             return
-        for _, message, field in problems:
-            logger.error("Layout-change alarm: %s. Selectors tried: %s", message, selectors_for(field))
-        stats.set_value("finish_reason", f"alarm: {', '.join(name for name, _, _ in problems)}")
-        stats.set_value("newscrawl/alarm", [message for _, message, _ in problems])
+        for _, message, selectors in messages:
+            logger.error("Layout-change alarm: %s. Selectors tried: %s", message, selectors)
+        stats.set_value("finish_reason", f"alarm: {', '.join(name for name, _, _ in messages)}")
+        stats.set_value("newscrawl/alarm", [message for _, message, _ in messages])
 
 
-def selectors_for(field: str) -> str:
-    """The fallback chains of both sites for a field, as the alarm names them."""
-    from newscrawl.sites import lopinion, maghress
+def selectors_for(field: str, parsers: tuple[str, ...] | None = None) -> str:
+    """The fallback chains of Maghress and the publisher parsers for a field, as the alarm names them."""
+    from newscrawl.sites import GENERIC, PUBLISHER_PARSERS, maghress, parser_module
 
+    sites = [maghress] if parsers is None else []
+    sites += [parser_module(name) for name in (parsers if parsers is not None else (*PUBLISHER_PARSERS, GENERIC))]
     chains = []
-    for site in (maghress, lopinion):
+    for site in sites:
         chain = getattr(site, "FALLBACKS", {}).get(field)
         if chain:
             chains.append(f"{site.__name__.rsplit('.', 1)[1]}: {' → '.join(chain)}")
     return "; ".join(chains) or "(none)"
+
+
+def publisher_problems(stats, thresholds: dict[str, float], min_pages: int) -> list[tuple[str, str, str, str]]:
+    """Parsers that found a field on too few of their pages: ``(name, message, field, parser)``.
+
+    The Maghress copy fills in what a publisher parser misses, so a publisher's
+    layout change does not empty a column: it shows here, per parser.
+    """
+    problems = []
+    prefix = "newscrawl/publisher/"
+    parsers = {key[len(prefix):].split("/", 1)[0] for key in stats.get_stats() if key.startswith(prefix)}
+    for parser in sorted(parsers):
+        pages = stats.get_value(f"{prefix}{parser}/pages", 0)
+        if pages < min_pages:
+            continue
+        for field, minimum in thresholds.items():
+            share = stats.get_value(f"{prefix}{parser}/found/{field}", 0) / pages
+            if share < minimum:
+                item_field = "published_date" if field == "dates" else field
+                problems.append((f"{parser}.{field}", f"publisher parser {parser} found {field} on {share:.0%} of "
+                                 f"{pages} pages (minimum {minimum:.0%})", item_field, parser))
+    return problems

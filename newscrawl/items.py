@@ -20,13 +20,15 @@ ARTICLE_FIELDS: tuple[str, ...] = (
     "language",
     "image_url",
     "scraped_at",
+    "extractor",
+    "generic_fields",
 )
 
 
 class Article(scrapy.Item):
     url = scrapy.Field()  # the Maghress article page
     maghress_id = scrapy.Field()  # int, from the Maghress URL
-    source = scrapy.Field()  # slug, e.g. "lopinion"
+    source = scrapy.Field()  # registry slug, e.g. "lopinion", identified from the byline
     source_name = scrapy.Field()  # display name, e.g. "L'Opinion"
     source_url = scrapy.Field()  # the publisher's canonical URL
     title = scrapy.Field()
@@ -38,6 +40,10 @@ class Article(scrapy.Item):
     language = scrapy.Field()  # "fr", "en", "es" or ""
     image_url = scrapy.Field()
     scraped_at = scrapy.Field()  # ISO 8601 UTC
+    # Which parser read the publisher page: a publisher parser's name ("lopinion"), "generic"
+    # (no parser for that publisher: trafilatura + metadata), or "" when only Maghress was read.
+    extractor = scrapy.Field()
+    generic_fields = scrapy.Field()  # fields the generic extractor supplied, "title, body, …"; "" otherwise
     # Internal, never exported: the headline as Maghress shows it, so that a
     # re-crawl can tell an edited headline on the listing from an unchanged one.
     maghress_title = scrapy.Field()

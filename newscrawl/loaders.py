@@ -71,8 +71,20 @@ class ArticleLoader(ItemLoader):
     maghress_id_in = MapCompose(int)
 
 
+#: Fields a publisher page may supply, and the raw key each comes from.
+PUBLISHER_FIELDS = {
+    "source_url": "source_url", "title": "title", "lead": "lead", "body": "body", "authors": "authors",
+    "language": "language", "image_url": "image_url", "published_date": "dates", "published_at": "dates",
+}
+
+
 def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = None) -> Article:
-    """One ``Article`` from a Maghress page's raw fields and, when fetched, its publisher page's."""
+    """One ``Article`` from a Maghress page's raw fields and, when fetched, its publisher page's.
+
+    ``publisher["extractor"]`` names the parser that read the publisher page;
+    when it is the generic extractor, ``generic_fields`` lists the fields it
+    supplied (those the Maghress page did not win).
+    """
     loader = ArticleLoader()
     for raw in (publisher, maghress):
         if not raw:
@@ -98,5 +110,24 @@ def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = N
             " ".join(filter(None, (article.get("title"), article.get("lead"), (article.get("body") or "")[:1000])))
         )
     article.setdefault("authors", [])
+    article["extractor"] = (publisher or {}).get("extractor") or ""
+    article["generic_fields"] = ", ".join(_supplied_fields(publisher)) if article["extractor"] == "generic" else ""
     article["scraped_at"] = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     return article
+
+
+def _supplied_fields(publisher: dict[str, Any] | None) -> list[str]:
+    """The article fields a publisher page's raw values fill (the publisher page wins wherever it has a value)."""
+    if not publisher:
+        return []
+    supplied = []
+    for field, key in PUBLISHER_FIELDS.items():
+        value = publisher.get(key)
+        if key == "dates":
+            values = [normalize.parse_date(text) for text in value or ()]
+            value = any(isinstance(v, datetime) for v in values) if field == "published_at" else any(values)
+        elif key in ("title", "lead", "language"):
+            value = normalize.clean_title(value) if key == "title" else normalize.clean_text(value)
+        if value:
+            supplied.append(field)
+    return supplied

@@ -58,8 +58,9 @@ class DeduplicatePipeline(_CrawlerPipeline):
 
     The same Maghress URL re-crawled passes (the store updates its row). The
     same story under another URL (a republication under a second Maghress
-    id, the same publisher URL, the same headline and day, the same body) is
-    recorded as an alias of the stored article and dropped.
+    id, the same publisher URL, the same headline and day from the same
+    source, the same or a near-identical body) is recorded as an alias of
+    the stored article and dropped.
     """
 
     def open_spider(self) -> None:
@@ -74,7 +75,8 @@ class DeduplicatePipeline(_CrawlerPipeline):
         if key := canonical_key(adapter.get("source_url")):
             keys.append(("source_url", key))
         if (tkey := title_key(adapter.get("title"))) and adapter.get("published_date"):
-            keys.append(("title_and_date", (tkey, adapter.get("published_date"))))
+            # Within one source only: two papers print "Cours des devises du mardi 9 décembre 2025" the same day.
+            keys.append(("title_and_date", (tkey, adapter.get("published_date"), adapter.get("source"))))
         from newscrawl.store.database import content_hash
 
         if digest := content_hash(adapter.get("body")):

@@ -23,9 +23,11 @@ from pathlib import Path
 from scrapy.extensions.memusage import MemoryUsage
 from urllib.parse import urlsplit
 
+from newscrawl.sources import RENDER_MODES  # one definition, shared with the source registry
+
 logger = logging.getLogger(__name__)
 
-RENDER_MODES = ("never", "auto", "always")
+
 BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 # Flags a headless Chromium needs as root in a sandboxed machine, and to stay

@@ -21,8 +21,11 @@ NEWSCRAWL_DATABASE_URL = os.environ.get("NEWSCRAWL_DATABASE_URL") or f"sqlite://
 # Writes are batched: a transaction every N articles or every few seconds, and at close.
 NEWSCRAWL_STORE_BATCH_SIZE = 100
 NEWSCRAWL_STORE_FLUSH_SECONDS = 2.0
-# Hosts the "read at source" link may be followed to (the start URL's host is added).
-NEWSCRAWL_PUBLISHER_HOSTS = ["lopinion.ma", "www.lopinion.ma"]
+# Hosts the "read at source" link may be followed to; empty = every registered source's
+# publisher hosts (newscrawl/sources.py). The Maghress mirror's host (base_url) is always added.
+NEWSCRAWL_PUBLISHER_HOSTS = []
+# Back-catalogue crawls (-a ids=…): a range stops after this many consecutive ids not found.
+NEWSCRAWL_BACKFILL_MAX_MISSES = 50
 
 # Politeness: obey robots.txt, say who we are, let AutoThrottle pace us.
 ROBOTSTXT_OBEY = True
@@ -79,7 +82,10 @@ COMMANDS_MODULE = "newscrawl.commands"
 # The layout-change alarm: minimum share of a crawl's articles with each field.
 NEWSCRAWL_ALARM_ENABLED = True
 NEWSCRAWL_ALARM_MIN_COVERAGE = {"title": 0.95, "body": 0.8, "published_date": 0.8, "source_url": 0.5}
-NEWSCRAWL_ALARM_MIN_ARTICLES = 5  # fewer articles than this: too few to judge coverage
+NEWSCRAWL_ALARM_MIN_ARTICLES = 5  # fewer articles (or publisher pages per parser) than this: too few to judge
+# Per publisher parser: minimum share of its pages on which it found each raw field (the Maghress
+# copy fills the article's column when it does not, so a publisher's layout change shows only here).
+NEWSCRAWL_ALARM_MIN_PUBLISHER_COVERAGE = {"title": 0.9, "body": 0.8, "dates": 0.8}
 # Path of a JSON file that receives the crawl's stats at close ('' = none).
 NEWSCRAWL_STATS_FILE = ""
 
@@ -90,8 +96,9 @@ ADDONS = {
     "newscrawl.addons.DistributedAddon": 0,
 }
 # Per publisher host: "never", "auto" (render when the plain page lacks the body) or "always".
+# Defaults come from each source's `render` in the registry; entries here override them.
 # Other hosts (a mirror's, for instance) are "never" unless listed.
-NEWSCRAWL_RENDER_MODES = {"lopinion.ma": "auto", "www.lopinion.ma": "auto"}
+NEWSCRAWL_RENDER_MODES = {}
 NEWSCRAWL_BROWSER_PATH = ""  # empty: the first chromium on PATH (env NEWSCRAWL_BROWSER_PATH too)
 NEWSCRAWL_RENDER_TIMEOUT = 20.0  # seconds per rendered page
 NEWSCRAWL_RENDER_MAX_CONTEXTS = 2  # one in use, one being retired

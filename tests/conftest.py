@@ -52,10 +52,15 @@ class CrawlResult:
 
 
 def run_crawl(start_url: str, database_url: str, workdir: Path, *, csv: Path | None = None,
-              args: dict | None = None, settings: dict | None = None, timeout: int = 120) -> CrawlResult:
-    """Run the real ``scrapy crawl lopinion`` in a subprocess, as a user would."""
+              args: dict | None = None, settings: dict | None = None, timeout: int = 120,
+              spider: str = "lopinion") -> CrawlResult:
+    """Run the real ``scrapy crawl <spider>`` in a subprocess, as a user would.
+
+    ``start_url`` is the listing for ``lopinion``, the mirror's base URL for ``maghress``.
+    """
     stats_file = workdir / f"stats-{len(list(workdir.glob('stats-*.json')))}.json"
-    command = [sys.executable, "-m", "scrapy", "crawl", "lopinion", "-a", f"start_url={start_url}",
+    where = f"start_url={start_url}" if spider == "lopinion" else f"base_url={start_url}"
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", where,
                "-s", f"NEWSCRAWL_DATABASE_URL={database_url}", "-s", f"NEWSCRAWL_STATS_FILE={stats_file}",
                "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
     for name, value in (args or {}).items():

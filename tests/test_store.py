@@ -200,3 +200,43 @@ def test_pending_migrations_are_applied_in_order(database_url, monkeypatch):
     with store.engine.connect() as conn:
         conn.execute(text("SELECT count(*) FROM migrated_marker"))
     Store(database_url)  # reopening applies nothing twice
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_articles(database_url):
+    # Make a database as version 1 left it: no extractor columns, no missing_articles table.
+    Store(database_url).write([article(1)])
+    old = Store(database_url, create=False)
+    with old.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE articles DROP COLUMN extractor"))
+        conn.execute(text("ALTER TABLE articles DROP COLUMN generic_fields"))
+        conn.execute(text("DROP TABLE missing_articles"))
+        conn.execute(text("DELETE FROM newscrawl_schema"))
+        conn.execute(text("INSERT INTO newscrawl_schema (version, applied_at) VALUES (1, '2026-01-01T00:00:00+00:00')"))
+    old.close()
+    store = Store(database_url)
+    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.count() == 1
+    store.write([article(2, extractor="generic", generic_fields="title, body")])
+    rows = {a["maghress_id"]: a for a in store.iter_articles()}
+    assert rows[5010001]["extractor"] is None and rows[5010002]["generic_fields"] == "title, body"
+    store.record_missing("https://www.maghress.com/fr/lopinion/5019999", "lopinion", 5019999, 404)
+    assert store.missing_urls(["https://www.maghress.com/fr/lopinion/5019999"])
+
+
+def test_missing_ids_are_recorded_once_and_answered_in_one_query(store):
+    urls = [f"https://www.maghress.com/fr/lopinion/{i}" for i in (5019998, 5019999)]
+    store.record_missing(urls[0], "lopinion", 5019998, 404)
+    store.record_missing(urls[0], "lopinion", 5019998, 410)  # checked again: updated, not duplicated
+    assert store.missing_urls([*urls, urls[0]]) == {urls[0]}
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM missing_articles")).scalars().all() == [410]
+
+
+def test_same_headline_and_day_is_one_story_within_a_source_only(store):
+    store.write([article(1, title="Cours des devises du mardi 9 décembre 2025", body="Texte A.")])
+    other_paper = article(2, title="Cours des devises du mardi 9 décembre 2025", body="Texte B.", source="lematin",
+                          source_url="https://lematin.ma/economie/cours/1")
+    assert store.find_match(other_paper) is None
+    same_paper = article(3, title="Cours des devises du mardi 9 décembre 2025", body="Texte C.",
+                         source_url="https://www.lopinion.ma/Autre_a3.html")
+    assert store.find_match(same_paper).reason == "title_and_date"

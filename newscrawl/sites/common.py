@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 from parsel import Selector, SelectorList
 
@@ -129,3 +130,83 @@ def url_of(value: Any) -> str:
     if isinstance(value, list) and value:
         return url_of(value[0])
     return ""
+
+
+# ---------------------------------------------------------------------------
+# Steps every publisher page may offer (meta tags, JSON-LD): the tail of most fallback chains.
+# Each is (name, function of the page), as ``first`` takes them.
+# ---------------------------------------------------------------------------
+
+OG_TITLE = ("og:title", lambda p: meta(p, "og:title"))
+JSONLD_HEADLINE = ("json-ld headline", lambda p: clean_text(jsonld_value(p, "headline")))
+HTML_TITLE = ("<title>", lambda p: text_of(p.css("title")))
+JSONLD_BODY = ("json-ld articleBody", lambda p: split_paragraphs(jsonld_value(p, "articleBody")))
+JSONLD_AUTHORS = ("json-ld author", lambda p: names(jsonld_value(p, "author")))
+META_AUTHOR = ("meta author", lambda p: [meta(p, "author")] if meta(p, "author") else [])
+OG_IMAGE = ("og:image", lambda p: meta(p, "og:image"))
+JSONLD_IMAGE = ("json-ld image", lambda p: url_of(jsonld_value(p, "image")))
+OG_DESCRIPTION = ("og:description", lambda p: meta(p, "og:description"))
+
+
+def split_paragraphs(text: Any) -> list[str]:
+    """Paragraphs of a plain text (JSON-LD ``articleBody``): blank lines separate them."""
+    if not isinstance(text, str):
+        return []
+    return [t for t in (clean_text(x) for x in re.split(r"\n\s*\n|\r\n\r\n", text)) if t]
+
+
+def metadata_dates(page: Page) -> list[str]:
+    """Machine-readable publication dates a page declares, most authoritative first."""
+    candidates = [
+        meta(page, "article:published_time"),
+        clean_text(jsonld_value(page, "datePublished")),
+        clean_text(page.css("time[datetime]::attr(datetime)").get()),
+    ]
+    return [c for c in candidates if c]
+
+
+def canonical_url(page: Page, url: str) -> str:
+    """The page's canonical URL (``link[rel=canonical]``, ``og:url``), else its own."""
+    found, _ = first(
+        page,
+        (
+            ("link canonical", lambda p: p.xpath("//link[@rel='canonical']/@href").get()),
+            ("og:url", lambda p: meta(p, "og:url")),
+        ),
+    )
+    return urljoin(url, found.strip()) if found else url
+
+
+def language(page: Page) -> tuple[str, str]:
+    return first(
+        page,
+        (
+            ("<html lang>", lambda p: clean_text(p.xpath("/html/@lang").get())),
+            ("json-ld inLanguage", lambda p: clean_text(jsonld_value(p, "inLanguage"))),
+            ("og:locale", lambda p: meta(p, "og:locale")),
+        ),
+    )
+
+
+def absolute(url: str, found: str | None) -> str:
+    return urljoin(url, found.strip()) if found else ""
+
+
+def publisher_fields(page: Page, url: str, *, title, lead, body, authors, dates, image_url) -> dict[str, Any]:
+    """A publisher page's raw fields from its parser's field functions, plus ``_via`` (which step gave what)."""
+    title_text, title_via = title(page)
+    lead_text, _ = lead(page)
+    body_paragraphs, body_via = body(page)
+    author_names, _ = authors(page)
+    lang, _ = language(page)
+    return {
+        "source_url": canonical_url(page, url),
+        "title": title_text or "",
+        "lead": lead_text or "",
+        "body": body_paragraphs or [],
+        "authors": author_names or [],
+        "dates": dates(page),
+        "language": lang or "",
+        "image_url": image_url(page, url),
+        "_via": {"title": title_via, "body": body_via},
+    }

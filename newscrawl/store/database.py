@@ -28,7 +28,9 @@ from sqlalchemy.exc import OperationalError
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.normalize import canonical_key, title_key
 from newscrawl.store import similarity
-from newscrawl.store.schema import MIGRATIONS, SCHEMA_VERSION, aliases, articles, body_bands, metadata, schema_info
+from newscrawl.store.schema import (
+    MIGRATIONS, SCHEMA_VERSION, aliases, articles, body_bands, metadata, missing_articles, schema_info,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,27 @@ class Store:
         with self.engine.connect() as conn:
             return {url: key for url, key in conn.execute(_KNOWN, {"urls": urls})}
 
+    def missing_urls(self, urls: Iterable[str]) -> set[str]:
+        """Which of ``urls`` a back-catalogue crawl found missing ("not found") before: one query."""
+        urls = list(dict.fromkeys(urls))
+        if not urls:
+            return set()
+        with self.engine.connect() as conn:
+            return set(conn.execute(_MISSING, {"urls": urls}).scalars())
+
+    def record_missing(self, url: str, source: str, maghress_id: int, status: int) -> None:
+        """Remember that ``url`` answered ``status`` (404, 410), so later back-catalogue runs skip it."""
+        insert = sqlite_insert if self.dialect == "sqlite" else pg_insert
+        now = _now()
+        statement = insert(missing_articles).values(
+            url=url, source=source, maghress_id=maghress_id, status=status, first_seen=now, last_checked=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[missing_articles.c.url], set_={"status": status, "last_checked": now}
+        )
+        with self._write_transaction() as conn:
+            conn.execute(statement)
+
     def find_match(self, item: Mapping[str, Any]) -> Match | None:
         """The stored article ``item`` is the same story as, by URL, alias, publisher URL, title+date or body.
 
@@ -143,6 +166,7 @@ class Store:
             "source_key": canonical_key(item.get("source_url")) or None,
             "title_key": title_key(item.get("title")) or None,
             "published_date": _as_date(item.get("published_date")),
+            "source": item.get("source"),
             "content_hash": content_hash(item.get("body")),
         }
         rows = conn.execute(_MATCH, keys).all()
@@ -153,7 +177,8 @@ class Store:
                     return 0, "url"
                 if keys["source_key"] and row.source_key == keys["source_key"]:
                     return 2, "source_url"
-                if keys["title_key"] and row.title_key == keys["title_key"] and row.published_date == keys["published_date"]:
+                if (keys["title_key"] and row.title_key == keys["title_key"] and row.published_date == keys["published_date"]
+                        and row.source == keys["source"]):
                     return 3, "title_and_date"
                 if keys["content_hash"] and row.content_hash == keys["content_hash"]:
                     return 4, "body"
@@ -330,14 +355,15 @@ _INSERT_SQLITE = sqlite_insert(articles).on_conflict_do_nothing().returning(arti
 _INSERT_PG = pg_insert(articles).on_conflict_do_nothing().returning(articles.c.id)
 _MATCH = (
     select(articles.c.id, articles.c.url, articles.c.source_key, articles.c.title_key, articles.c.published_date,
-           articles.c.content_hash)
+           articles.c.source, articles.c.content_hash)
     .where(
         or_(
             articles.c.url == bindparam("url"),
             articles.c.id.in_(select(aliases.c.article_id).where(aliases.c.url == bindparam("url"))),
             articles.c.source_key == bindparam("source_key"),
             and_(articles.c.title_key == bindparam("title_key"),
-                 articles.c.published_date == bindparam("published_date")),
+                 articles.c.published_date == bindparam("published_date"),
+                 articles.c.source == bindparam("source")),
             articles.c.content_hash == bindparam("content_hash"),
         )
     )
@@ -352,6 +378,9 @@ _SIMILAR = (
 _KNOWN = select(articles.c.url, articles.c.headline_key).where(articles.c.url.in_(bindparam("urls", expanding=True))).union_all(
     select(aliases.c.url, literal(None).label("headline_key")).where(aliases.c.url.in_(bindparam("urls", expanding=True)))
 )
+
+
+_MISSING = select(missing_articles.c.url).where(missing_articles.c.url.in_(bindparam("urls", expanding=True)))
 
 
 def _make_engine(url: str) -> Engine:

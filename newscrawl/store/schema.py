@@ -15,7 +15,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -38,6 +38,8 @@ articles = Table(
     Column("language", Text),
     Column("image_url", Text),
     Column("scraped_at", Text),
+    Column("extractor", Text),  # since version 2
+    Column("generic_fields", Text),  # since version 2
     # Bookkeeping.
     Column("first_seen", Text, nullable=False),
     Column("last_seen", Text, nullable=False),
@@ -71,6 +73,20 @@ body_bands = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
 )
 
+# Back-catalogue crawls (-a ids=…): Maghress article URLs that answered "not found", so that
+# a later run does not ask again (unless it refreshes). Since version 2.
+missing_articles = Table(
+    "missing_articles",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("maghress_id", BigInteger, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("first_seen", Text, nullable=False),
+    Column("last_checked", Text, nullable=False),
+)
+Index("ix_missing_articles_source_id", missing_articles.c.source, missing_articles.c.maghress_id)
+
 schema_info = Table(
     "newscrawl_schema",
     metadata,
@@ -79,4 +95,10 @@ schema_info = Table(
 )
 
 #: version -> statements that bring a database of version-1 to it. Version 1 is create_all.
-MIGRATIONS: dict[int, list[str]] = {}
+#: (New tables need no statement: ``create_all`` adds them to an older database before migrating.)
+MIGRATIONS: dict[int, list[str]] = {
+    2: [
+        "ALTER TABLE articles ADD COLUMN extractor TEXT",
+        "ALTER TABLE articles ADD COLUMN generic_fields TEXT",
+    ],
+}

@@ -1,0 +1,100 @@
+"""Back-catalogue walks: Maghress article ids, fetched in order, a range given up after a run of misses.
+
+``parse_ids("5010000-5010500,5010600")`` reads the spider's ``ids`` argument;
+an ``IdWalk`` hands out the next ids to fetch and is told how each one
+went. Plain Python, no Scrapy: the spider does the fetching.
+
+Misses are counted in id order, not in the order answers arrive: a range
+stops once ``max_misses`` consecutive ids (stored as missing, or answering
+"not found") follow its last hit. No id more than ``window`` ids past the
+lowest one whose outcome is unknown is handed out, so a range never runs
+more than ``window`` ids past the point where it stops (and a slow id holds
+the walk back rather than letting it run ahead uncounted).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+MAX_IDS = 10_000_000  # one walk's ids: a typo ("5010000-50100000") should not queue tens of millions
+
+
+def parse_ids(value: str) -> list[tuple[int, int]]:
+    """``"5010000-5010500, 5010600"`` -> ``[(5010000, 5010500), (5010600, 5010600)]``; bad text raises ``ValueError``."""
+    ranges: list[tuple[int, int]] = []
+    for part in str(value).split(","):
+        if not part.strip():
+            continue
+        m = _PART.match(part)
+        if not m:
+            raise ValueError(f"{part.strip()!r} is neither an id nor a range like 5010000-5010500")
+        low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+        if high < low:
+            raise ValueError(f"range {part.strip()!r} ends before it starts")
+        ranges.append((low, high))
+    if not ranges:
+        raise ValueError("no id given")
+    if sum(high - low + 1 for low, high in ranges) > MAX_IDS:
+        raise ValueError(f"more than {MAX_IDS:,} ids")
+    return ranges
+
+
+@dataclass
+class _Range:
+    low: int
+    high: int
+    next_id: int = 0  # next id to hand out
+    frontier: int = 0  # lowest id whose outcome is not known yet
+    misses: int = 0  # consecutive misses just below the frontier
+    stopped: bool = False
+    outcomes: dict[int, bool | None] = field(default_factory=dict)  # known outcomes at or above the frontier
+
+    def __post_init__(self):
+        self.next_id = self.frontier = self.low
+
+
+class IdWalk:
+    """The ids of some ranges, handed out in order, each range stopped after ``max_misses`` consecutive misses."""
+
+    def __init__(self, ranges: list[tuple[int, int]], max_misses: int, window: int = 16):
+        self.ranges = [_Range(low, high) for low, high in ranges]
+        self.max_misses = max_misses
+        self.window = window
+        self.stopped_ranges: list[tuple[int, int, int]] = []  # (low, high, id after which it stopped)
+
+    def take(self, count: int) -> list[int]:
+        """Up to ``count`` ids not handed out yet, from the first range still going."""
+        out: list[int] = []
+        for r in self.ranges:
+            while len(out) < count and not r.stopped and r.next_id <= r.high and r.next_id < r.frontier + self.window:
+                out.append(r.next_id)
+                r.next_id += 1
+            if len(out) >= count or (not r.stopped and r.next_id <= r.high):
+                break  # ranges are walked one after the other
+        return out
+
+    def record(self, maghress_id: int, found: bool | None) -> None:
+        """The outcome of an id: found (``True``), missing (``False``) or unknown (``None``: it failed)."""
+        for r in self.ranges:
+            if r.low <= maghress_id <= r.high:
+                r.outcomes[maghress_id] = found
+                self._advance(r)
+                return
+
+    def _advance(self, r: _Range) -> None:
+        while r.frontier in r.outcomes:
+            found = r.outcomes.pop(r.frontier)
+            if found is True:
+                r.misses = 0
+            elif found is False:
+                r.misses += 1
+            r.frontier += 1
+            if not r.stopped and r.misses >= self.max_misses and r.frontier <= r.high:
+                r.stopped = True
+                self.stopped_ranges.append((r.low, r.high, r.frontier - 1))
+
+    @property
+    def done(self) -> bool:
+        return all(r.stopped or r.next_id > r.high for r in self.ranges)
