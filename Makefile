@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup crawl demo test bench clean
+.PHONY: setup crawl demo test eval bench clean
 
 setup: $(STAMP)
 
@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,scrapyd]'
 	@touch $(STAMP)
 
-# The live crawl: database data/newscrawl.db, one CSV per run under data/exports/.
+# The live crawl of every registered French source (SOURCES=lopinion,lematin for some):
+# database data/newscrawl.db, one CSV per run under data/exports/.
 crawl: setup
-	$(BIN)/scrapy crawl lopinion
+	$(BIN)/scrapy crawl maghress $(if $(SOURCES),-a sources=$(SOURCES))
 
 # The same crawl, offline, against the bundled fixture copy of both sites.
 demo: setup
@@ -25,6 +26,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The quality gate's table: per publisher parser, per field, accuracy over the golden pages.
+eval: setup
+	$(BIN)/python -m newscrawl.evaluate tests/golden
 
 # Measurements; each writes its table into docs/performance.md.
 # N=articles in the mirror (default 2000), SCALE=size factor of the second run (default 5).

@@ -1,0 +1,47 @@
+"""The quality gate: every parser's per-field accuracy over the golden pages stays at or above its floor."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from newscrawl.evaluate import Score, below_floors, evaluate, load_floors, main, raised_floors
+from newscrawl.sites import GENERIC, PUBLISHER_PARSERS
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def test_accuracy_stays_at_or_above_the_recorded_floors():
+    problems = below_floors(evaluate(GOLDEN), load_floors(GOLDEN))
+    assert not problems, "\n".join(problems)
+
+
+def test_every_parser_has_golden_pages_and_floors_for_what_they_score():
+    results = evaluate(GOLDEN)
+    floors = load_floors(GOLDEN)
+    for parser in (*PUBLISHER_PARSERS, GENERIC):
+        assert max(s.total for s in results[parser].values()) >= 3, parser  # at least three golden pages
+        assert set(floors[parser]) == set(results[parser]), parser
+        for field in ("title", "body", "published_date"):
+            assert field in results[parser], (parser, field)
+
+
+def test_a_wrong_extraction_fails_the_gate(tmp_path):
+    golden = tmp_path / "golden"
+    shutil.copytree(GOLDEN, golden)
+    shutil.copytree(GOLDEN.parent / "site", tmp_path / "site")  # golden cases may name fixture pages
+    case = golden / "lematin" / "bourse-ouverture.json"
+    spec = json.loads(case.read_text("utf-8"))
+    spec["expected"]["title"] = "Un autre titre"
+    case.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
+    problems = below_floors(evaluate(golden), load_floors(golden))
+    assert len(problems) == 1 and problems[0].startswith("lematin.title: 0.75 < floor 1.00"), problems
+    assert "bourse-ouverture" in problems[0]
+    assert main([str(golden)]) == 1
+
+
+def test_floors_only_move_up():
+    floors = {"lematin": {"title": 1.0, "authors": 0.75}}
+    results = {"lematin": {"title": Score(3, 4), "authors": Score(4, 4), "lead": Score(1, 2)}}
+    assert raised_floors(results, floors) == {"lematin": {"authors": 1.0, "lead": 0.5, "title": 1.0}}
