@@ -28,6 +28,10 @@ CASES: list[tuple[str, str | None]] = [
     ("11/04/2025 at 12h40", "2025-04-11T12:40:00+01:00"),
     ("2019-5-29", "2019-05-29"),
     ("def.asp?codelangue=23&info=1081&date_ar=2019-5-29", "2019-05-29"),
+    # --- Printed by the modelled publishers (Le Matin, WordPress themes) ---
+    ("09/12/2025 à 10:15", "2025-12-09T10:15:00+01:00"),
+    ("22/02/2026 à 09h30", "2026-02-22T09:30:00+00:00"),  # Ramadan 1447: Morocco on UTC+0
+    ("8 décembre 2025", "2025-12-08"),
     ("Les températures attendues ce mardi 9 décembre 2025", "2025-12-09"),
     ("Rédigé par Omar ASSIF le Dimanche 8 Juin 2025", "2025-06-08"),
     # --- Bylines ---

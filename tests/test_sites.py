@@ -175,3 +175,48 @@ def test_publisher_page_with_empty_body_gives_no_body():
 def test_broken_json_ld_is_ignored():
     page = sel('<html lang="fr"><script type="application/ld+json">{not json</script><div class="titre"><h1>T</h1></div></html>')
     assert lopinion.parse_article(page, ORIGIN)["title"] == "T"
+
+
+# --- Other publishers and the generic extractor: the fallbacks golden pages do not show ---------------
+
+
+def test_lematin_reads_the_printed_byline_and_date_without_metadata():
+    from newscrawl.sites import lematin
+
+    page = sel('<article><h1>Titre</h1><span class="article-author">Par <a href="/a">Rim Battal</a></span>'
+               '<span class="article-date">Publié le 22/02/2026 à 09h30</span></article>')
+    assert lematin.title(page) == ("Titre", "article h1")
+    assert lematin.authors(page) == (["Rim Battal"], ".article-author")
+    assert lematin.dates(page) == ["22/02/2026 à 09h30"]
+
+
+def test_aujourdhui_body_leaves_out_plugin_blocks_and_the_lead():
+    from newscrawl.sites import aujourdhui
+
+    page = sel('<div class="entry-content"><p class="chapo">Chapô.</p><p>Un.</p>'
+               '<div class="sharedaddy">Partager : Facebook</div><h2>Intertitre</h2><p>Deux.</p>'
+               '<div class="jp-relatedposts">Articles similaires</div></div>')
+    assert aujourdhui.body(page) == (["Un.", "Intertitre", "Deux."], "div.entry-content")
+    assert aujourdhui.lead(page)[0] == "Chapô."
+
+
+def test_generic_title_drops_the_site_name_but_not_hyphens():
+    from newscrawl.sites import generic
+
+    def title(text: str) -> str:
+        return generic.title(sel(f"<html><head><title>{text}</title></head><body></body></html>"))[0]
+
+    assert title("Le Parlement adopte la loi | Libération") == "Le Parlement adopte la loi"
+    assert title("Sécheresse : les barrages à 31 % – Le Reporter") == "Sécheresse : les barrages à 31 %"
+    assert title("Dialogue Maroc-USA : la coopération") == "Dialogue Maroc-USA : la coopération"
+
+
+def test_generic_body_drops_the_heading_trafilatura_keeps():
+    from newscrawl.sites import generic
+
+    paragraphs = " ".join(f"<p>Phrase numéro {i} d'un article assez long pour être retenu par l'extracteur.</p>"
+                          for i in range(6))
+    page = sel(f"<html><body><nav><a href='/'>Accueil</a></nav><article><h1>Le titre</h1>{paragraphs}"
+               "</article><footer>© Journal</footer></body></html>")
+    found, via = generic.body(page)
+    assert via == "trafilatura" and found[0].startswith("Phrase numéro 0") and len(found) == 6
