@@ -3,9 +3,10 @@
 Publisher requests carry ``dont_filter=True`` (two Maghress ids may name one
 publisher page, and each needs its answer), and Scrapy's offsite middleware
 lets such requests, and the redirects they lead to, go anywhere. This guard
-checks every publisher request, redirects included: http(s) only, a host of
-``NEWSCRAWL_PUBLISHER_HOSTS`` (or the start URL's host), never a private,
-loopback or link-local address other than the start URL's own.
+checks every publisher request, redirects included: http(s) only, a
+registered source's publisher host (or one of ``NEWSCRAWL_PUBLISHER_HOSTS``
+when set, or the base URL's host), never a private, loopback or link-local
+address other than the base URL's own.
 """
 
 from __future__ import annotations
