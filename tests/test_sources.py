@@ -139,3 +139,27 @@ def test_a_publisher_layout_change_raises_the_alarm_even_though_maghress_fills_t
     assert result.stats["newscrawl/coverage/body"] == 1.0
     assert "publisher parser lematin found body on 0% of 3 pages" in result.log
     assert "lematin: div.article-body → json-ld articleBody" in result.log
+
+
+def test_a_parser_that_fails_on_a_page_costs_nothing_but_that_page(monkeypatch):
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.sites import generic
+    from newscrawl.spiders.maghress import MaghressSpider
+
+    def broken(page, url):
+        raise ValueError("unexpected markup")
+
+    monkeypatch.setattr(generic, "parse_article", broken)
+    crawler = get_crawler(MaghressSpider, {"NEWSCRAWL_RENDER_MODES": {}})
+    spider = MaghressSpider.from_crawler(crawler, sources="libe")
+    raw = {"url": "https://www.maghress.com/fr/libe/998878", "maghress_id": 998878, "source": "libe",
+           "source_name": "Libération", "title": "Le Parlement adopte la loi de finances 2026",
+           "body": ["La Chambre a adopté le texte."], "dates": ["06 - 12 - 2025"], "_via": {}}
+    url = "https://www.libe.ma/le-parlement_a1001.html"
+    response = HtmlResponse(url, body=b"<html><body><p>x</p></body></html>", request=Request(url))
+    [article] = list(spider.parse_publisher(response, maghress_raw=raw))
+    assert article["title"] == raw["title"] and article["published_date"] == "2025-12-06"
+    assert article["extractor"] == ""  # nothing of the publisher page was used
+    assert crawler.stats.get_value("newscrawl/publisher/generic/errors") == 1

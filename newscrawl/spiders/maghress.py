@@ -461,7 +461,13 @@ class MaghressSpider(scrapy.Spider):
         response = page
         self.crawler.stats.inc_value("newscrawl/source/pages")
         parser = self.publisher_parser(response.url, maghress_raw["source"])
-        publisher = parser_module(parser).parse_article(response, response.url)
+        try:
+            publisher = parser_module(parser).parse_article(response, response.url)
+        except Exception:  # noqa: BLE001 - one odd page must not cost the article: the Maghress data stands
+            self.crawler.stats.inc_value(f"newscrawl/publisher/{parser}/errors")
+            self.logger.exception("Parser %s failed on %s; storing from Maghress", parser, response.url)
+            yield self._article(maghress_raw, plain)
+            return
         publisher["extractor"] = parser
         if response.meta.get("playwright"):
             self.crawler.stats.inc_value("newscrawl/render/rendered")
