@@ -45,3 +45,12 @@ def test_floors_only_move_up():
     floors = {"lematin": {"title": 1.0, "authors": 0.75}}
     results = {"lematin": {"title": Score(3, 4), "authors": Score(4, 4), "lead": Score(1, 2)}}
     assert raised_floors(results, floors) == {"lematin": {"authors": 1.0, "lead": 0.5, "title": 1.0}}
+
+
+def test_make_eval_prints_the_per_parser_per_field_table(capsys):
+    assert main([str(GOLDEN)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:4] == ["parser", "pages", "title", "lead"]
+    rows = {line.split()[0]: line for line in out[1:]}
+    assert set(rows) == {*PUBLISHER_PARSERS, GENERIC}
+    assert "4/4" in rows["lematin"] and "100%" in rows["lematin"]
