@@ -8,9 +8,9 @@ request, not with the crawl, so a crawl that renders nothing never starts a
 browser. Without a browser the handler is not installed and the spider
 fetches plainly, after one warning.
 
-Which publisher hosts may be rendered is ``NEWSCRAWL_RENDER_MODES``
-(host -> ``never`` | ``auto`` | ``always``); the spider decides per page
-with ``needs_rendering``.
+Which publisher hosts may be rendered is each source's ``render`` in the
+registry, overridden by ``NEWSCRAWL_RENDER_MODES`` (host -> ``never`` |
+``auto`` | ``always``); the spider decides per page with ``needs_rendering``.
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ from pathlib import Path
 from scrapy.extensions.memusage import MemoryUsage
 from urllib.parse import urlsplit
 
-from newscrawl.sources import RENDER_MODES  # one definition, shared with the source registry
-
 logger = logging.getLogger(__name__)
-
 
 BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

@@ -178,7 +178,10 @@ class MaghressSpider(scrapy.Spider):
         if spider.id_ranges and settings.get("NEWSCRAWL_REDIS_URL"):
             raise SystemExit(f"{cls.name}: bad spider argument: ids= runs in one process, not in a distributed crawl")
         spider.max_misses = spider.max_misses or settings.getint("NEWSCRAWL_BACKFILL_MAX_MISSES", 50)
-        spider.id_walks = {s.slug: IdWalk(spider.id_ranges, spider.max_misses, cls.id_window) for s in spider.sources} if spider.id_ranges else {}
+        # Back-catalogue: one walk over the ids per selected source.
+        spider.id_walks = {
+            s.slug: IdWalk(spider.id_ranges, spider.max_misses, cls.id_window) for s in spider.sources
+        } if spider.id_ranges else {}
         return spider
 
     def article_store(self):
