@@ -206,8 +206,8 @@ class MaghressSpider(scrapy.Spider):
                 yield request
             return
         for slug, url in self.listing_urls.items():
-            yield Request(url, callback=self.parse_listing, cb_kwargs={"page": 1, "source": slug},
-                          meta={PAGE_KIND: "listing"})
+            yield Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                          cb_kwargs={"page": 1, "source": slug}, meta={PAGE_KIND: "listing"})
 
     def parse_listing(self, response: Response, page: int, source: str | None = None):
         if not isinstance(response, TextResponse):
@@ -249,8 +249,17 @@ class MaghressSpider(scrapy.Spider):
             self.logger.info("Stopping pagination of %s at page %d: all its articles are already stored", source, page)
             self.crawler.stats.set_value(f"newscrawl/listing/stopped_nothing_new/{source}", page)
             return
-        yield Request(next_url, callback=self.parse_listing, cb_kwargs={"page": page + 1, "source": source},
-                      meta={PAGE_KIND: "listing"})
+        yield Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
+                      cb_kwargs={"page": page + 1, "source": source}, meta={PAGE_KIND: "listing"})
+
+    def listing_failed(self, failure: Failure):
+        """A listing page failed: counted per source, and said plainly (a first page that fails is often a wrong slug)."""
+        request = failure.request
+        source, page = request.cb_kwargs.get("source"), request.cb_kwargs.get("page")
+        self.crawler.stats.inc_value(f"newscrawl/listing/failed/{source}")
+        hint = f" (is /fr/{source} the right Maghress section for this source?)" if page == 1 else ""
+        self.logger.error("Listing page %d of %s (%s) failed: %s%s", page, source, request.url,
+                          failure.getErrorMessage(), hint)
 
     def _ticker_entries(self, response: Response) -> list[maghress.ListingEntry]:
         """The ticker's links to the selected sources (the others are counted, not followed)."""
