@@ -32,6 +32,7 @@ def multi_crawl(site_server, tmp_path_factory):
     with sqlite3.connect(db) as conn:
         conn.row_factory = sqlite3.Row
         rows = {row["url"].rsplit("/fr/", 1)[1]: dict(row) for row in conn.execute("SELECT * FROM articles")}
+    result.database = db  # for the re-crawl
     return result, rows, site_server.counts()
 
 
@@ -99,6 +100,16 @@ def test_same_headline_same_day_in_two_papers_are_two_articles(multi_crawl):
     _, rows, _ = multi_crawl
     assert rows["lopinion/5010012"]["title"] == rows["lematin/1234570"]["title"]
     assert rows["lopinion/5010012"]["published_date"] == rows["lematin/1234570"]["published_date"]
+
+
+def test_a_recrawl_of_every_source_fetches_only_each_first_listing_page(multi_crawl, site_server, tmp_path):
+    site_server.clear_log()
+    first, _, _ = multi_crawl
+    again = run_crawl(site_server.origin, f"sqlite:///{first.database}", tmp_path, spider="maghress",
+                      args={"sources": FIXTURE_SOURCES})
+    assert again.returncode == 0, again.log[-2000:]
+    assert sorted(site_server.counts()) == ["/fr/aujourdhui", "/fr/lematin", "/fr/libe", "/fr/lopinion", "/robots.txt"]
+    assert again.stats.get("newscrawl/store/inserted", 0) == 0
 
 
 def test_lopinion_shortcut_is_the_maghress_spider_for_one_source(site_server, tmp_path):
