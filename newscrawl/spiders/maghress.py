@@ -140,6 +140,7 @@ class MaghressSpider(scrapy.Spider):
         self.refresh = _parse_bool("refresh", refresh)
         self.id_ranges = _parse_ids(ids)
         self._ids_in_flight: dict[str, set[int]] = {}  # back-catalogue ids requested, per source
+        self._ticker_seen: set[str] = set()  # ticker links already handled in this run
         self.max_misses = _parse_positive_int("max_misses", max_misses)
         self.selected = frozenset(s.slug for s in self.sources)
         self.start_host = urlsplit(self.base_url).hostname or ""
@@ -262,9 +263,14 @@ class MaghressSpider(scrapy.Spider):
                           failure.getErrorMessage(), hint)
 
     def _ticker_entries(self, response: Response) -> list[maghress.ListingEntry]:
-        """The ticker's links to the selected sources (the others are counted, not followed)."""
+        """The ticker's links to the selected sources not seen on an earlier page of this run (the others are
+        counted, not followed). Every page repeats much the same ticker: each link is looked up in the store once
+        per run, not once per page."""
         entries = []
         for entry in maghress.ticker_links(response, response.url):
+            if entry.ref.url in self._ticker_seen:
+                continue
+            self._ticker_seen.add(entry.ref.url)
             if entry.ref.source in self.selected:
                 entries.append(entry)
             elif entry.ref.source not in SOURCES:
