@@ -6,7 +6,8 @@ went. Plain Python, no Scrapy: the spider does the fetching.
 
 Misses are counted in id order, not in the order answers arrive: a range
 stops once ``max_misses`` consecutive ids (stored as missing, or answering
-"not found") follow its last hit. No id more than ``window`` ids past the
+"not found") follow its last hit. At most ``window`` ids are out (handed out,
+outcome unknown) at once, and no id more than ``window`` ids past the
 lowest one whose outcome is unknown is handed out, so a range never runs
 more than ``window`` ids past the point where it stops (and a slow id holds
 the walk back rather than letting it run ahead uncounted).
@@ -62,10 +63,12 @@ class IdWalk:
         self.ranges = [_Range(low, high) for low, high in ranges]
         self.max_misses = max_misses
         self.window = window
+        self.in_flight: set[int] = set()  # handed out, outcome not known yet
         self.stopped_ranges: list[tuple[int, int, int]] = []  # (low, high, id after which it stopped)
 
     def take(self, count: int) -> list[int]:
-        """Up to ``count`` ids not handed out yet, from the first range still going."""
+        """Up to ``count`` ids not handed out yet (fewer when ``window`` are out), from the first range still going."""
+        count = min(count, self.window - len(self.in_flight))
         out: list[int] = []
         for r in self.ranges:
             while len(out) < count and not r.stopped and r.next_id <= r.high and r.next_id < r.frontier + self.window:
@@ -73,10 +76,12 @@ class IdWalk:
                 r.next_id += 1
             if len(out) >= count or (not r.stopped and r.next_id <= r.high):
                 break  # ranges are walked one after the other
+        self.in_flight.update(out)
         return out
 
     def record(self, maghress_id: int, found: bool | None) -> None:
         """The outcome of an id: found (``True``), missing (``False``) or unknown (``None``: it failed)."""
+        self.in_flight.discard(maghress_id)
         for r in self.ranges:
             if r.low <= maghress_id <= r.high:
                 r.outcomes[maghress_id] = found

@@ -71,11 +71,10 @@ class ArticleLoader(ItemLoader):
     maghress_id_in = MapCompose(int)
 
 
-#: Fields a publisher page may supply, and the raw key each comes from.
-PUBLISHER_FIELDS = {
-    "source_url": "source_url", "title": "title", "lead": "lead", "body": "body", "authors": "authors",
-    "language": "language", "image_url": "image_url", "published_date": "dates", "published_at": "dates",
-}
+#: Fields a publisher page may supply (``generic_fields`` names them in this order).
+PUBLISHER_FIELDS = (
+    "source_url", "title", "lead", "body", "authors", "language", "image_url", "published_date", "published_at",
+)
 
 
 def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = None) -> Article:
@@ -86,17 +85,15 @@ def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = N
     supplied (those the Maghress page did not win).
     """
     loader = ArticleLoader()
-    for raw in (publisher, maghress):
-        if not raw:
-            continue
-        for field in ("source_url", "title", "lead", "authors", "language", "image_url"):
-            if raw.get(field):
-                loader.add_value(field, raw[field])
-        if raw.get("body"):
-            loader.add_value("body", raw["body"])
-        for text in raw.get("dates", ()):
-            loader.add_value("published_date", text)
-            loader.add_value("published_at", text)
+    supplied: list[str] = []
+    if publisher:
+        _add_page(loader, publisher)
+        # Added first, the publisher's values win: a field is the publisher's when it left a normalised
+        # value (for published_at, one with a time of day).
+        collected = {f: loader.get_collected_values(f) for f in PUBLISHER_FIELDS}
+        supplied = [f for f, values in collected.items()
+                    if values and (f != "published_at" or any(isinstance(v, datetime) for v in values))]
+    _add_page(loader, maghress)
     loader.add_value("url", maghress["url"])
     loader.add_value("maghress_id", maghress.get("maghress_id"))
     loader.add_value("source", maghress.get("source"))
@@ -111,23 +108,18 @@ def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = N
         )
     article.setdefault("authors", [])
     article["extractor"] = (publisher or {}).get("extractor") or ""
-    article["generic_fields"] = ", ".join(_supplied_fields(publisher)) if article["extractor"] == "generic" else ""
+    article["generic_fields"] = ", ".join(supplied) if article["extractor"] == "generic" else ""
     article["scraped_at"] = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     return article
 
 
-def _supplied_fields(publisher: dict[str, Any] | None) -> list[str]:
-    """The article fields a publisher page's raw values fill (the publisher page wins wherever it has a value)."""
-    if not publisher:
-        return []
-    supplied = []
-    for field, key in PUBLISHER_FIELDS.items():
-        value = publisher.get(key)
-        if key == "dates":
-            values = [normalize.parse_date(text) for text in value or ()]
-            value = any(isinstance(v, datetime) for v in values) if field == "published_at" else any(values)
-        elif key in ("title", "lead", "language"):
-            value = normalize.clean_title(value) if key == "title" else normalize.clean_text(value)
-        if value:
-            supplied.append(field)
-    return supplied
+def _add_page(loader: ArticleLoader, raw: dict[str, Any]) -> None:
+    """One page's raw fields into the loader (its input processors normalise them)."""
+    for field in ("source_url", "title", "lead", "authors", "language", "image_url"):
+        if raw.get(field):
+            loader.add_value(field, raw[field])
+    if raw.get("body"):
+        loader.add_value("body", raw["body"])
+    for text in raw.get("dates", ()):
+        loader.add_value("published_date", text)
+        loader.add_value("published_at", text)

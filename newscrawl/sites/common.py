@@ -145,7 +145,6 @@ JSONLD_AUTHORS = ("json-ld author", lambda p: names(jsonld_value(p, "author")))
 META_AUTHOR = ("meta author", lambda p: [meta(p, "author")] if meta(p, "author") else [])
 OG_IMAGE = ("og:image", lambda p: meta(p, "og:image"))
 JSONLD_IMAGE = ("json-ld image", lambda p: url_of(jsonld_value(p, "image")))
-OG_DESCRIPTION = ("og:description", lambda p: meta(p, "og:description"))
 
 
 def split_paragraphs(text: Any) -> list[str]:
@@ -174,7 +173,7 @@ def canonical_url(page: Page, url: str) -> str:
             ("og:url", lambda p: meta(p, "og:url")),
         ),
     )
-    return urljoin(url, found.strip()) if found else url
+    return absolute(url, found) or url
 
 
 def language(page: Page) -> tuple[str, str]:

@@ -23,8 +23,6 @@ from newscrawl.sites.common import (
     absolute, first, metadata_dates, publisher_fields, text_of,
 )
 
-NAME = "generic"
-
 SELECTORS: dict[str, str] = {
     "title_h1": "h1",
 }
@@ -76,12 +74,14 @@ def _trafilatura_body(page: Page) -> list[str]:
 
 
 def body(page: Page) -> tuple[list[str], str]:
-    found, via = first(page, (("trafilatura", _trafilatura_body), JSONLD_BODY))
-    # A page whose HTML is a shell (a JavaScript front end, "Chargement…") may still carry the whole
-    # text in its JSON-LD: the longer of the two is the article.
+    found, via = _trafilatura_body(page), "trafilatura"
+    # Without trafilatura's text, or when the HTML is a shell (a JavaScript front end, "Chargement…")
+    # whose JSON-LD carries the whole text: the longer of the two is the article.
     declared = JSONLD_BODY[1](page)
-    if via == "trafilatura" and sum(map(len, declared)) > 2 * sum(map(len, found)):
+    if sum(map(len, declared)) > 2 * sum(map(len, found)):
         found, via = declared, JSONLD_BODY[0]
+    if not found:
+        via = ""
     # trafilatura keeps the article's heading as its first line: the title is a field of its own.
     heading = title_key(title(page)[0])
     if found and heading and title_key(found[0]) == heading:

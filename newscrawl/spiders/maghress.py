@@ -133,13 +133,11 @@ class MaghressSpider(scrapy.Spider):
             if not base_url:
                 parts = urlsplit(self.listing_urls[self.sources[0].slug])
                 self.base_url = f"{parts.scheme}://{parts.netloc}"
-        self.start_url = next(iter(self.listing_urls.values()))
         self.max_pages = _parse_positive_int("max_pages", max_pages)
         self.since = _parse_since(since)
         self.follow_source = _parse_bool("follow_source", follow_source)
         self.refresh = _parse_bool("refresh", refresh)
         self.id_ranges = _parse_ids(ids)
-        self._ids_in_flight: dict[str, set[int]] = {}  # back-catalogue ids requested, per source
         self._ticker_seen: set[str] = set()  # ticker links already handled in this run
         self.max_misses = _parse_positive_int("max_misses", max_misses)
         self.selected = frozenset(s.slug for s in self.sources)
@@ -315,9 +313,8 @@ class MaghressSpider(scrapy.Spider):
         """Requests for the next ids of every walk, skipping stored and known-missing ids, ``id_window`` in flight."""
         store = self.article_store()
         for slug, walk in self.id_walks.items():
-            in_flight = self._ids_in_flight.setdefault(slug, set())
-            while len(in_flight) < self.id_window and not walk.done:
-                ids = walk.take(self.id_window - len(in_flight))
+            while not walk.done:
+                ids = walk.take(self.id_window)
                 if not ids:
                     break
                 refs = {i: maghress.article_ref(f"{self.base_url}/fr/{slug}/{i}") for i in ids}
@@ -332,7 +329,6 @@ class MaghressSpider(scrapy.Spider):
                         self.crawler.stats.inc_value("newscrawl/backfill/skipped_missing")
                         walk.record(maghress_id, False)
                     else:
-                        in_flight.add(maghress_id)
                         yield Request(ref.url, callback=self.parse_article, errback=self.id_failed,
                                       cb_kwargs={"backfill": (slug, maghress_id)},
                                       meta={PAGE_KIND: "article", "handle_httpstatus_list": [404, 410]})
@@ -340,7 +336,6 @@ class MaghressSpider(scrapy.Spider):
 
     def _id_done(self, backfill: tuple[str, int], found: bool | None):
         slug, maghress_id = backfill
-        self._ids_in_flight.get(slug, set()).discard(maghress_id)
         self.id_walks[slug].record(maghress_id, found)
         yield from self._next_id_requests()
 

@@ -77,6 +77,7 @@ class Store:
         # Connections for writing: on SQLite they take the write lock at BEGIN.
         self.write_engine = self.engine.execution_options(newscrawl_write=True)
         self.dialect = self.engine.dialect.name
+        self._insert = sqlite_insert if self.dialect == "sqlite" else pg_insert  # INSERT … ON CONFLICT of the dialect
         # (alias URL, URL of the article it repeats, reason), written with the next batch.
         self.pending_aliases: list[tuple[str, str, str]] = []
         # URL -> the answer find_match gave for it, until the item is written.
@@ -133,9 +134,8 @@ class Store:
 
     def record_missing(self, url: str, source: str, maghress_id: int, status: int) -> None:
         """Remember that ``url`` answered ``status`` (404, 410), so later back-catalogue runs skip it."""
-        insert = sqlite_insert if self.dialect == "sqlite" else pg_insert
         now = _now()
-        statement = insert(missing_articles).values(
+        statement = self._insert(missing_articles).values(
             url=url, source=source, maghress_id=maghress_id, status=status, first_seen=now, last_checked=now
         )
         statement = statement.on_conflict_do_update(
@@ -315,9 +315,8 @@ class Store:
             conn.execute(body_bands.insert(), [{"band": b, "article_id": article_id} for b in similarity.bands(sig)])
 
     def _add_alias(self, conn: Connection, url: str, article_id: int, reason: str) -> None:
-        insert = sqlite_insert if self.dialect == "sqlite" else pg_insert
         conn.execute(
-            insert(aliases)
+            self._insert(aliases)
             .values(url=url, article_id=article_id, reason=reason, first_seen=_now())
             .on_conflict_do_nothing()
         )
