@@ -45,7 +45,11 @@ _BLOCK_TAG = re.compile(
     r"<(?:br|/?(?:p|div|li|ul|ol|h[1-6]|td|th|tr|table|blockquote|section|article|header|footer|figure|figcaption))\b[^>]*>",
     re.IGNORECASE,
 )
-_TAG = re.compile(r"<[^>]*>")
+# A tag is "<" then a name (or "/", "!--", "!DOCTYPE"): "<< étudiants >>" and "a < b" are text, not tags.
+_TAG = re.compile(r"<(?:/?[A-Za-z][^<>]*|!--.*?--|![A-Za-z][^<>]*)>", re.DOTALL)
+# C0 and C1 control characters other than whitespace (tab, newline, CR, VT, FF, NEL): never text, and
+# PostgreSQL refuses NUL in a text column.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 # Zero-width characters, word joiner, BOM and the soft hyphen: invisible, never content.
 # (A regex, not str.translate: translate with a dict costs a lookup per character.)
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -56,28 +60,39 @@ _TITLE_MARKER = re.compile(r"\s*\[\s*int[eé]gral\s*\]\s*$", re.IGNORECASE)
 _SITE_SUFFIX = re.compile(r"\s+[-–—|]\s+maghress\s*$", re.IGNORECASE)
 
 
-def clean_text(text: str | None) -> str:
-    """Decode entities, drop tags, NFC, remove invisibles, fold whitespace."""
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (NUL, ESC, C1 …); whitespace kept."""
+    return _CONTROL.sub("", text)
+
+
+def clean_text(text: str | None, markup: bool = True) -> str:
+    """Drop tags, then decode entities (in that order: a decoded "&lt;&lt;" is text), NFC,
+    remove control and invisible characters, fold whitespace.
+
+    ``markup=False`` for text that is text already (a DOM's text, a value a parser cleaned, trafilatura's
+    output): tags and entities are then left alone, so cleaning it again never eats "<b>" or "&amp;".
+    """
     if not text:
         return ""
-    if "<" in text:
+    text = _CONTROL.sub("", text)
+    if markup and "<" in text:
         text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
-    if "&" in text:
+    if markup and "&" in text:
         text = html.unescape(text)
     if not text.isascii():
         text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     return _SPACES.sub(" ", text).strip()
 
 
-def clean_title(text: str | None) -> str:
+def clean_title(text: str | None, markup: bool = True) -> str:
     """A headline as a reader would type it, wording untouched.
 
     Entities decoded, tags dropped, NFC, every kind of whitespace folded to
     one space, invisible characters removed, typographic apostrophes to
     ``'``, a trailing ``[INTEGRAL]``/``[INTÉGRAL]`` marker and a
-    `` - Maghress`` suffix removed.
+    `` - Maghress`` suffix removed. ``markup``: as for ``clean_text``.
     """
-    text = clean_text(text).translate(_APOSTROPHES)
+    text = clean_text(text, markup).translate(_APOSTROPHES)
     # Loop: "Titre [INTEGRAL] - Maghress" carries both, in that order.
     while True:
         stripped = _SITE_SUFFIX.sub("", _TITLE_MARKER.sub("", text)).strip()
@@ -97,19 +112,19 @@ def title_key(text: str | None) -> str:
     whitespace folded: ``L’«émanation»`` and ``L'« émanation »`` both give
     ``l emanation``.
     """
-    text = clean_title(text).casefold()
+    text = clean_title(text, markup=False).casefold()
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return _NOT_WORD.sub(" ", text).strip()
 
 
-def clean_body(paragraphs: list[str] | str | None) -> str:
+def clean_body(paragraphs: list[str] | str | None, markup: bool = True) -> str:
     """Paragraphs cleaned one by one and joined by a blank line; empty ones dropped."""
     if paragraphs is None:
         return ""
     if isinstance(paragraphs, str):
         paragraphs = [paragraphs]
-    cleaned = (clean_text(p) for p in paragraphs)
+    cleaned = (clean_text(p, markup) for p in paragraphs)
     return "\n\n".join(p for p in cleaned if p)
 
 
@@ -117,14 +132,14 @@ _AUTHOR_PREFIX = re.compile(r"^(?:par|by|por|rédigé par|redige par)\s+", re.IG
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\bet\b|\band\b|\by\b)\s*")
 
 
-def clean_authors(value: str | list[str] | None) -> list[str]:
+def clean_authors(value: str | list[str] | None, markup: bool = True) -> list[str]:
     """Author names from a byline or a list: prefixes dropped, split, deduplicated."""
     if not value:
         return []
     names = [value] if isinstance(value, str) else list(value)
     out: list[str] = []
     for raw in names:
-        raw = _AUTHOR_PREFIX.sub("", clean_title(raw))
+        raw = _AUTHOR_PREFIX.sub("", clean_title(raw, markup))
         for name in _AUTHOR_SPLIT.split(raw):
             name = name.strip(" .-")
             if name and name not in out:
@@ -148,7 +163,7 @@ def clean_source_url(url: str | None) -> str:
     """The publisher URL as stored: tracking parameters and fragment dropped."""
     if not url:
         return ""
-    url = url.strip()
+    url = _CONTROL.sub("", url).strip()
     if not url.lower().startswith(("http://", "https://")):
         return ""
     return url_query_cleaner(url, _TRACKING_PARAMS, remove=True, keep_fragments=False)

@@ -200,3 +200,36 @@ def test_canonical_key_names_one_article_whatever_the_spelling(a, b):
 def test_clean_source_url_keeps_the_article_and_drops_tracking():
     assert clean_source_url("https://www.lopinion.ma/X_a1.html?utm_source=m&id=3#top") == "https://www.lopinion.ma/X_a1.html?id=3"
     assert clean_source_url("javascript:alert(1)") == ""
+
+
+# --- markup before entities, control characters ----------------------------------------------
+
+
+@pytest.mark.parametrize("raw, clean", [
+    # "<<" and ">>" written as entities are text once decoded: never taken for a tag, however often cleaned.
+    ("des &lt;&lt; étudiants &gt;&gt; marocains", "des << étudiants >> marocains"),
+    ("des << étudiants >> marocains", "des << étudiants >> marocains"),
+    ("Inflation &lt; 2 % et croissance &gt; 3 %", "Inflation < 2 % et croissance > 3 %"),
+    # Real markup goes, then entities are decoded: "&lt;b&gt;" written in the page is text.
+    ("<em>Winners</em>…et <b>losers</b>", "Winners…et losers"),
+    ("Le tag &lt;b&gt; en HTML", "Le tag <b> en HTML"),
+    ("Titre<!-- commentaire --> propre", "Titre propre"),
+])
+def test_markup_is_removed_before_entities_are_decoded(raw, clean):
+    assert clean_title(raw) == clean
+    # The loader's pass over the parser's text changes nothing.
+    assert clean_title(clean_title(raw), markup=False) == clean
+
+
+def test_control_characters_never_reach_a_field():
+    assert clean_title("Le tramway\x00 prolongé\x1b") == "Le tramway prolongé"
+    assert clean_authors(["Omar\x00 ASSIF", "Sara\u0085ZAIRI"]) == ["Omar ASSIF", "Sara ZAIRI"]
+    assert clean_body(["Premier\x00 paragraphe\x07.", "Second\x9f."]) == "Premier paragraphe.\n\nSecond."
+    assert clean_source_url("https://www.lopinion.ma/A\x00rticle_a1.html") == "https://www.lopinion.ma/Article_a1.html"
+
+
+@given(st.text())
+@settings(max_examples=300, deadline=None)
+def test_no_control_character_survives_cleaning(text):
+    cleaned = clean_title(text)
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in cleaned)

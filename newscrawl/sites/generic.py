@@ -70,7 +70,8 @@ def _trafilatura_body(page: Page) -> list[str]:
         _html(page), url=_page_url(page), output_format="txt", include_comments=False, include_tables=False,
         include_images=False, favor_precision=True, deduplicate=False, with_metadata=False,
     )
-    return [line for line in (clean_text(x) for x in (text or "").splitlines()) if line]
+    # trafilatura's output is text: cleaned as text (a "<" in it is a character, not a tag).
+    return [line for line in (clean_text(x, markup=False) for x in (text or "").splitlines()) if line]
 
 
 def body(page: Page) -> tuple[list[str], str]:
