@@ -39,12 +39,26 @@ def _paragraph(rng: random.Random) -> str:
     return " ".join(_sentence(rng, rng.randint(12, 24)) for _ in range(rng.randint(3, 5)))
 
 
-def _page(title: str, body: str, ticker: bool = True) -> str:
+def _page(title: str, body: str, ticker: bool = True, head: str = "") -> str:
     return (
-        f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+        f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">{head}<title>{html.escape(title)}</title></head>'
         f"<body><div class=\"header\"><a href=\"/fr\">Maghress</a></div>{'{{TICKER}}' if ticker else ''}"
         f'<div class="col-md-12">{body}</div></body></html>'
     )
+
+
+# Listing links name an article in the forms real pages use: relative, with a slug, with a query, or
+# absolute on the production host. The crawl must see one article in each.
+_LINK_FORMS = (
+    "/fr/lopinion/{id}",
+    "/fr/lopinion/{id}-titre-de-l-article",
+    "/fr/lopinion/{id}?utm_source=maghress",
+    "http://maghress.com/fr/lopinion/{id}",
+)
+
+
+def _link(maghress_id: int, rank: int) -> str:
+    return _LINK_FORMS[rank % len(_LINK_FORMS)].format(id=maghress_id)
 
 
 _SCRIPTED_BODY = (
@@ -83,9 +97,9 @@ def generate(root: str | Path, n: int, seed: int = 1965, scripted: bool = False)
     for page in range(1, pages + 1):
         chunk = articles[(page - 1) * PER_PAGE : page * PER_PAGE]
         items = "".join(
-            f'<li><a href="/fr/lopinion/{a[0]}">{html.escape(a[2])}</a> '
+            f'<li><a href="{_link(a[0], rank)}">{html.escape(a[2])}</a> '
             f'<span class="date">Publié le {a[1]:%d - %m - %Y}</span></li>'
-            for a in chunk
+            for rank, a in enumerate(chunk)
         )
         pager = f'<a rel="next" href="/fr/lopinion?page={page + 1}">Suivant</a>' if page < pages else ""
         name = "index.html" if page == 1 else f"index@page={page}.html"
@@ -101,7 +115,9 @@ def generate(root: str | Path, n: int, seed: int = 1965, scripted: bool = False)
             f'<span class="articlecontent">{body}</span>'
             f'<a href="{{{{ORIGIN}}}}/{slug}" target="_blank" rel="nofollow">Cliquez ici pour lire l\'article depuis sa source.</a>'
         )
-        (root / "fr" / "lopinion" / f"{maghress_id}.html").write_text(_page(title, maghress), "utf-8")
+        # As a real mirror does, the page names the production host as its canonical URL.
+        canonical = f'<link rel="canonical" href="https://www.maghress.com/fr/lopinion/{maghress_id}">'
+        (root / "fr" / "lopinion" / f"{maghress_id}.html").write_text(_page(title, maghress, head=canonical), "utf-8")
         hour, minute = rng.randint(6, 22), rng.randint(0, 59)
         publisher = (
             f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
