@@ -2,6 +2,7 @@
 
     newscrawl demo                      crawl the bundled fixture site offline, print a summary
     newscrawl export -o out.csv         stored articles as CSV or JSON Lines, with filters
+    newscrawl status                    per source: stored, pending, failed (and why), gone, rejected
 """
 
 from __future__ import annotations
@@ -124,6 +125,45 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- status -------------------------------------------------------------------
+
+_STATUS_COLUMNS = ("stored", "aliases", "pending", "failed", "given_up", "gone", "rejected")
+
+
+def status(args: argparse.Namespace) -> int:
+    """What the archive holds and what it still owes, per source."""
+    from newscrawl import settings
+    from newscrawl.store import Store
+    from newscrawl.store.database import safe_url
+
+    max_attempts = args.max_attempts or settings.NEWSCRAWL_MAX_ATTEMPTS
+    store = Store(args.database or _default_database_url())
+    per_source = store.status(max_attempts, reasons=args.reasons)
+    if args.json:
+        print(json.dumps({"database": safe_url(store.url), "max_attempts": max_attempts, "sources": per_source},
+                         ensure_ascii=False, indent=1, default=str))
+        return 0
+    print(f"Database: {safe_url(store.url)} (schema version {store.schema_version()})")
+    if not per_source:
+        print("Nothing stored, nothing pending.")
+        return 0
+    width = max(len("source"), *(len(s) for s in per_source))
+    print(f"{'source':<{width}}  " + "  ".join(f"{c.replace('_', ' '):>8}" for c in _STATUS_COLUMNS))
+    for source, counts in sorted(per_source.items()):
+        print(f"{source:<{width}}  " + "  ".join(f"{counts[c]:>8}" for c in _STATUS_COLUMNS))
+    print(f"(pending: seen, not stored yet; failed: fetched again by the next runs until {max_attempts} attempts, "
+          "then given up; gone: answered 404/410)")
+    failures = [(source, r) for source, counts in sorted(per_source.items()) for r in counts["reasons"]]
+    if failures:
+        print("Last failures:")
+        for source, r in failures:
+            print(f"  {r['article_key']}  {r['attempts']} attempt(s), last {r['last_tried']}: {r['last_error']}")
+    rejected = sum(counts["rejected"] for counts in per_source.values())
+    if rejected:
+        print(f"{rejected} rows refused by the database are kept, with their error, in its rejected_articles table.")
+    return 0
+
+
 def schedule(args: argparse.Namespace) -> int:
     try:
         import croniter  # noqa: F401
@@ -156,6 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", help="only this source (e.g. lopinion)")
     p.add_argument("--language", choices=("fr", "en", "es"))
     p.set_defaults(func=export)
+
+    p = commands.add_parser("status", help="per source: stored, pending, failed (and why), gone, rejected")
+    p.add_argument("--database", help="database URL (default: NEWSCRAWL_DATABASE_URL or data/newscrawl.db)")
+    p.add_argument("--max-attempts", type=int, help="attempts before an article is given up (default: the setting)")
+    p.add_argument("--reasons", type=int, default=3, help="last failures shown per source (default 3)")
+    p.add_argument("--json", action="store_true", help="the same as JSON")
+    p.set_defaults(func=status)
 
     p = commands.add_parser("schedule", help="submit crawls to scrapyd on a timetable (a TOML plan)")
     p.add_argument("plan", help="the plan file (see docs/scheduling.md)")

@@ -51,7 +51,9 @@ import uuid
 
 from scrapy.http import Request
 
+from newscrawl import statkeys
 from newscrawl.dupefilter import PAGE_KIND
+from newscrawl.keys import article_key
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
@@ -65,7 +67,7 @@ POLL_SECONDS = 0.5  # how often an idle worker looks at the shared queue
 # Claim a crawl: the first worker of a crawl that nobody is running starts it clean.
 _CLAIM = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  if ARGV[3] ~= '1' then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]) end
+  if ARGV[3] ~= '1' then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]) end
   return 1
 end
 return 0
@@ -95,12 +97,16 @@ class SharedScheduler(Scheduler):
             spider.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS
         self.prefix = self.queue_key.rsplit(":", 1)[0] % {"spider": spider.name}
         self.keys = {name: f"{self.prefix}:{name}"
-                     for name in ("state", "requests", "seen", "articles", "listings", "workers", "reconciled")}
+                     for name in ("state", "requests", "seen", "articles", "listings", "workers", "reconciled",
+                                  "publishers")}
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         resume = settings.getbool("NEWSCRAWL_REDIS_RESUME")
         k = self.keys
-        started = self.server.eval(_CLAIM, 7, k["state"], k["requests"], k["seen"], k["articles"], k["workers"],
-                                   k["reconciled"], k["listings"], self.worker, int(HEARTBEAT_TTL), "1" if resume else "0")
+        started = self.server.eval(_CLAIM, 8, k["state"], k["requests"], k["seen"], k["articles"], k["workers"],
+                                   k["reconciled"], k["listings"], k["publishers"], self.worker, int(HEARTBEAT_TTL),
+                                   "1" if resume else "0")
+        # The spider asks before fetching a publisher page: one fetch of it across all workers.
+        spider.claim_shared = self.claim
         how = "started" if started else "joined"
         if started and resume and len(self.queue):
             how = "resumed"
@@ -113,6 +119,10 @@ class SharedScheduler(Scheduler):
         self._answer = True
         self._beat(busy=True)
 
+    def claim(self, kind: str, member: str) -> bool:
+        """True for the first worker of the crawl to claim ``member`` of ``kind`` (e.g. a publisher page)."""
+        return bool(self.server.sadd(self.keys[kind], member))
+
     # -- heartbeats -------------------------------------------------------------------
 
     def _locally_busy(self) -> bool:
@@ -120,7 +130,7 @@ class SharedScheduler(Scheduler):
         if engine is None:
             return False
         slot = engine.scraper.slot
-        unwritten = self.stats.get_value("newscrawl/store/buffered", 0)  # set by StorePipeline
+        unwritten = self.stats.get_value(statkeys.STORE_BUFFERED, 0)  # set by StorePipeline
         return bool(engine.downloader.active) or (slot is not None and not slot.is_idle()) or unwritten > 0
 
     def _maybe_beat(self, force: bool = False) -> None:
@@ -207,12 +217,9 @@ class SharedScheduler(Scheduler):
         from newscrawl.store import store_for
 
         urls = [u.decode() if isinstance(u, bytes) else u for u in self.server.smembers(self.keys["articles"])]
-        store = store_for(self.spider.crawler)
-        missing: list[str] = []
-        for start in range(0, len(urls), 500):
-            chunk = urls[start : start + 500]
-            known = store.known_urls(chunk)
-            missing += [u for u in chunk if u not in known]
+        by_key = {str(key): url for url in urls if (key := article_key(url))}
+        known = store_for(self.spider.crawler).known_keys(by_key)
+        missing = [url for key, url in by_key.items() if key not in known]
         listings = []
         if dead:
             # A dead worker may have held a listing page: the pages after it were never discovered.
@@ -223,9 +230,10 @@ class SharedScheduler(Scheduler):
         logger.warning("Distributed crawl %s: %d dead worker(s), %d scheduled article pages not stored; fetching "
                        "them and %d listing pages again", self.prefix, dead, len(missing), len(listings))
         self.stats.inc_value("newscrawl/distributed/requeued", len(missing) + len(listings), spider=self.spider)
+        # Publisher pages the dead worker claimed and never fetched may be claimed again.
+        self.server.delete(self.keys["publishers"])
         for url in missing:
-            self.queue.push(Request(url, callback=self.spider.parse_article, dont_filter=True,
-                                    meta={PAGE_KIND: "article"}))
+            self.queue.push(self.spider.article_request(article_key(url)).replace(dont_filter=True))
         for url, page in listings:
             self.queue.push(Request(url, callback=self.spider.parse_listing, cb_kwargs={"page": page},
                                     dont_filter=True, meta={PAGE_KIND: "listing"}))

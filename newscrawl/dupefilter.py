@@ -1,4 +1,7 @@
-"""A duplicate filter that lets a crawl killed with SIGKILL finish when restarted with the same JOBDIR.
+"""Request de-duplication: one request per Maghress article key, and a JOBDIR that survives SIGKILL.
+
+``ArticleKeyFingerprinter`` fingerprints an article page by its key (section,
+Maghress id), not by its URL string. ``ResumableDupeFilter``:
 
 Scrapy's ``RFPDupeFilter`` writes a request's fingerprint to
 ``JOBDIR/requests.seen`` when the request is *scheduled*. A crawl killed
@@ -11,7 +14,12 @@ article the store does not hold. Without JOBDIR this is Scrapy's filter.
 
 from __future__ import annotations
 
+import hashlib
+
 from scrapy.dupefilters import RFPDupeFilter
+from scrapy.utils.request import RequestFingerprinter
+
+from newscrawl.keys import article_key
 
 #: request.meta key naming the kind of page: "listing" or "article".
 PAGE_KIND = "newscrawl_page"
@@ -44,8 +52,30 @@ class ResumableDupeFilter(RFPDupeFilter):
         kind = request.meta.get(PAGE_KIND)
         if kind == "listing":
             return True
-        if kind == "article" and self.crawler is not None:
+        if kind == "article" and self.crawler is not None and (key := article_key(request.url)):
             from newscrawl.store import store_for
 
-            return request.url not in store_for(self.crawler).known_urls([request.url])
+            return str(key) not in store_for(self.crawler).known_keys([key])
         return False
+
+
+class ArticleKeyFingerprinter:
+    """Scrapy's request fingerprinter, except that a Maghress article page is fingerprinted by its key.
+
+    ``/fr/lopinion/5010004`` on www.maghress.com, on maghress.com, over http, with
+    a slug or a query, or on a mirror is one article: one fingerprint, so the
+    duplicate filters (Scrapy's, JOBDIR's and the distributed one on Redis)
+    let one request of it through per crawl.
+    """
+
+    def __init__(self, crawler=None):
+        self._default = RequestFingerprinter(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def fingerprint(self, request) -> bytes:
+        if request.meta.get(PAGE_KIND) == "article" and (key := article_key(request.url)):
+            return hashlib.sha1(f"newscrawl article {key}".encode()).digest()
+        return self._default.fingerprint(request)

@@ -15,6 +15,7 @@ from scrapy.loader import ItemLoader
 
 from newscrawl import normalize
 from newscrawl.items import Article
+from newscrawl.keys import names_one_article
 
 
 def _first_date(values: list[date | datetime]) -> str | None:
@@ -44,6 +45,22 @@ def _parse_dates(value: str) -> date | datetime | None:
     return normalize.parse_date(value)
 
 
+def _title(value: str) -> str:
+    return normalize.clean_title(value, markup=False)
+
+
+def _text(value: str) -> str:
+    return normalize.clean_text(value, markup=False)
+
+
+def _body(paragraphs: list[str] | str) -> str:
+    return normalize.clean_body(paragraphs, markup=False)
+
+
+def _authors(names: list[str] | str) -> list[str]:
+    return normalize.clean_authors(names, markup=False)
+
+
 def _non_empty(value: Any) -> Any:
     return value if value not in ("", None) else None
 
@@ -53,13 +70,15 @@ class ArticleLoader(ItemLoader):
     default_input_processor = MapCompose(_non_empty)
     default_output_processor = TakeFirst()
 
-    title_in = MapCompose(normalize.clean_title, _non_empty)
-    maghress_title_in = MapCompose(normalize.clean_title, _non_empty)
-    lead_in = MapCompose(normalize.clean_text, _non_empty)
-    source_name_in = MapCompose(normalize.clean_title, _non_empty)
+    # The parsers hand over text (markup removed and entities decoded once, on the page): the loader
+    # normalises it as text, so "<< étudiants >>" or a literal "<b>" in a headline survive.
+    title_in = MapCompose(_title, _non_empty)
+    maghress_title_in = MapCompose(_title, _non_empty)
+    lead_in = MapCompose(_text, _non_empty)
+    source_name_in = MapCompose(_title, _non_empty)
     # One add_value call per page: the whole paragraph list becomes one body.
-    body_in = Compose(normalize.clean_body, _non_empty)
-    authors_in = Compose(normalize.clean_authors)
+    body_in = Compose(_body, _non_empty)
+    authors_in = Compose(_authors)
     authors_out = Compose(lambda names: list(dict.fromkeys(names)))
     published_date_in = MapCompose(_parse_dates)
     published_date_out = Compose(_first_date)
@@ -86,6 +105,9 @@ def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = N
     """
     loader = ArticleLoader()
     supplied: list[str] = []
+    if publisher and publisher.get("page_url") and not names_one_article(publisher.get("source_url"), publisher["page_url"]):
+        # Its canonical names the site's home, a section or a listing, not this article: the page's own URL does.
+        publisher = {**publisher, "source_url": publisher["page_url"]}
     if publisher:
         _add_page(loader, publisher)
         # Added first, the publisher's values win: a field is the publisher's when it left a normalised

@@ -1,5 +1,16 @@
 """Item pipelines: validate -> deduplicate -> store.
 
+- ``ValidatePipeline`` drops what cannot be an article (no URL, no title).
+- ``DeduplicatePipeline`` computes each item's story keys once (``newscrawl.keys``)
+  and decides what it is: a new article, a stored article seen again (same
+  Maghress key: its row is updated), or another copy of a story already
+  stored or seen in this run (an alias). It writes its verdict on the item
+  (the internal ``story`` field) and passes every item on.
+- ``StorePipeline`` writes articles and aliases in batches; aliases then
+  leave the item flow (they are not exported). A batch the database refuses
+  is written again row by row, and a row it still refuses is kept in
+  ``rejected_articles``, counted, and makes the run exit with status 4.
+
 Each drop is logged with its reason and counted in the crawl stats under
 ``newscrawl/dropped/<reason>``; each write under ``newscrawl/store/<what>``.
 """
@@ -10,11 +21,11 @@ import logging
 import time
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
-from newscrawl.normalize import canonical_key, title_key
+from newscrawl import statkeys
+from newscrawl.keys import MIN_BODY_WORDS, StoryKeys, article_key, story_keys, titles_agree
 
 logger = logging.getLogger(__name__)
 
@@ -36,107 +47,149 @@ class _CrawlerPipeline:
         return store_for(self.crawler)
 
     def drop(self, reason: str, message: str) -> DropItem:
-        self.stats.inc_value(f"newscrawl/dropped/{reason}")
+        self.stats.inc_value(f"{statkeys.DROPPED}/{reason}")
         return DropItem(message)
 
 
 class ValidatePipeline(_CrawlerPipeline):
-    """An article needs a URL and a title; anything less is dropped, with its reason."""
+    """An article needs a URL and a title; anything less is dropped with its reason, and its Maghress page
+    stays in the frontier as failed (tried again by the next runs)."""
 
     REQUIRED = ("url", "title")
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
         for field in self.REQUIRED:
-            if not adapter.get(field):
-                raise self.drop(f"missing_{field}", f"Article without {field}: {adapter.get('url') or adapter.asdict()}")
+            if not item.get(field):
+                if key := article_key(item.get("url")):
+                    self.store.frontier_failed(key, item["url"], f"no {field} found on the page")
+                raise self.drop(f"missing_{field}", f"Article without {field}: {item.get('url') or dict(item)}")
         return item
 
 
 class DeduplicatePipeline(_CrawlerPipeline):
     """One article per story, within this run and across runs.
 
-    The same Maghress URL re-crawled passes (the store updates its row). The
-    same story under another URL (a republication under a second Maghress
-    id, the same publisher URL, the same headline and day from the same
-    source, the same or a near-identical body) is recorded as an alias of
-    the stored article and dropped.
+    The same Maghress key seen again updates its row. The same story under
+    another key (a republication under a second Maghress id, the same
+    publisher URL with a headline that agrees, the same headline and day from
+    the same source, the same or a near-identical body of at least
+    ``NEWSCRAWL_MIN_BODY_WORDS`` words) becomes an alias of the stored article.
+    A publisher URL that different headlines share is no identity (logged,
+    counted under ``newscrawl/dedup/publisher_url_conflict``).
     """
 
     def open_spider(self) -> None:
-        # Keys of this run's articles -> their URL. Bounded by the run's size;
-        # earlier runs are asked of the store with indexed lookups.
-        self.seen: dict[tuple[str, Any], str] = {}
-        # LSH bands of this run's bodies -> (URL, signature), for near-identical bodies.
+        from newscrawl.store.database import Verdict
+
+        self._verdict = Verdict
+        self.min_body_words = self.crawler.settings.getint("NEWSCRAWL_MIN_BODY_WORDS", MIN_BODY_WORDS)
+        # Keys of this run's articles -> the article key (or URL) of the first article with them.
+        self.seen: dict[tuple[str, Any], Any] = {}
+        # LSH bands of this run's bodies -> (article, signature), for near-identical bodies.
         self.bands: dict[int, list[tuple[str, Any]]] = {}
-
-    def _keys(self, adapter: ItemAdapter) -> list[tuple[str, Any]]:
-        keys: list[tuple[str, Any]] = [("url", adapter.get("url"))]
-        if key := canonical_key(adapter.get("source_url")):
-            keys.append(("source_url", key))
-        if (tkey := title_key(adapter.get("title"))) and adapter.get("published_date"):
-            # Within one source only: two papers print "Cours des devises du mardi 9 décembre 2025" the same day.
-            keys.append(("title_and_date", (tkey, adapter.get("published_date"), adapter.get("source"))))
-        from newscrawl.store.database import content_hash
-
-        if digest := content_hash(adapter.get("body")):
-            keys.append(("body", digest))
-        return keys
+        # Publisher key -> headline key of this run's first article with it; keys that different headlines share.
+        self.publisher_titles: dict[str, str | None] = {}
+        self.shared_publishers: set[str] = set()
 
     def process_item(self, item: Any) -> Any:
         from newscrawl.store import similarity
 
-        adapter = ItemAdapter(item)
-        url = adapter["url"]
-        keys = self._keys(adapter)
-        for key in keys:
-            other = self.seen.get(key)
-            if other is not None:
-                if other == url:
-                    raise self.drop("duplicate_in_run", f"Article already stored in this run: {url}")
-                self.store.queue_alias(url, other, key[0])
-                raise self.drop("republished", f"Same story as {other} (same {key[0]}): {url} kept as its alias")
-        sig = similarity.signature(adapter.get("body"))
+        keys = story_keys(item, self.min_body_words)
+        me = keys.article or item["url"]
+        self._check_publisher(item, keys)
+        exact = (("article", me), ("source_url", keys.publisher), ("title_and_date", keys.title_and_day),
+                 ("body", keys.body))
+        for name, value in exact:
+            other = self.seen.get((name, value)) if value is not None else None
+            if other is None:
+                continue
+            if other == me:
+                raise self.drop("duplicate_in_run", f"Article already handled in this run: {item['url']}")
+            if getattr(other, "article_key", None) == me:  # its own stored row, seen through another article
+                break
+            return self._alias(item, keys, other, name)
+        sig = keys.signature()
         if sig is not None:
             for band in similarity.bands(sig):
                 for other, other_sig in self.bands.get(band, ()):
-                    if other != url and similarity.similarity(sig, other_sig) >= similarity.THRESHOLD:
-                        self.store.queue_alias(url, other, "similar_body")
-                        raise self.drop("republished", f"Same story as {other} (near-identical body): {url} kept as its alias")
-        match = self.store.find_match(adapter)
-        if match is not None and match.url != url:
-            self.store.queue_alias(url, match.url, match.reason)
-            for key in keys:
-                self.seen.setdefault(key, match.url)
-            raise self.drop("republished", f"Same story as stored {match.url} (same {match.reason}): {url} kept as its alias")
-        for key in keys:
-            self.seen.setdefault(key, url)
+                    if other != me and similarity.similarity(sig, other_sig) >= similarity.THRESHOLD:
+                        return self._alias(item, keys, other, "similar_body")
+        match = self.store.find_match(item, keys)
+        if keys.publisher_conflict:
+            self._publisher_conflict(item, keys.publisher_conflict)
+        if match is not None and match.reason != "article":
+            for name, value in exact:
+                if value is not None:
+                    self.seen.setdefault((name, value), match)
+            item["story"] = self._verdict(keys, match=match, reason=match.reason, checked=True)
+            return item
+        for name, value in exact:
+            if value is not None:
+                self.seen.setdefault((name, value), me)
         if sig is not None:
             for band in similarity.bands(sig):
-                self.bands.setdefault(band, []).append((url, sig))
+                self.bands.setdefault(band, []).append((me, sig))
+        item["story"] = self._verdict(keys, match=match, checked=True)
         return item
+
+    def _alias(self, item: Any, keys: StoryKeys, other: Any, reason: str) -> Any:
+        """``item`` repeats ``other``: an article of this run (its key) or a stored one (its ``Match``)."""
+        if isinstance(other, str):
+            item["story"] = self._verdict(keys, alias_of=other, reason=reason)
+        else:
+            item["story"] = self._verdict(keys, match=other, reason=reason, checked=True)
+        return item
+
+    def _check_publisher(self, item: Any, keys: StoryKeys) -> None:
+        """A publisher URL given to articles with clearly different headlines in this run is no identity."""
+        if not keys.publisher:
+            return
+        if keys.publisher in self.shared_publishers:
+            keys.forget_publisher()
+            return
+        first = self.publisher_titles.setdefault(keys.publisher, keys.title)
+        if not titles_agree(first, keys.title):
+            self.shared_publishers.add(keys.publisher)
+            keys.forget_publisher()
+            self._publisher_conflict(item, item.get("source_url"))
+
+    def _publisher_conflict(self, item: Any, other: str | None) -> None:
+        self.stats.inc_value(statkeys.PUBLISHER_URL_CONFLICT)
+        logger.info("%s shares its publisher URL %s with an article of another headline (%s): not merged",
+                    item.get("url"), item.get("source_url"), other)
 
 
 class StorePipeline(_CrawlerPipeline):
-    """Batched upserts: a transaction every ``NEWSCRAWL_STORE_BATCH_SIZE`` articles or
-    ``NEWSCRAWL_STORE_FLUSH_SECONDS`` seconds, and at close."""
+    """Batched writes: a transaction every ``NEWSCRAWL_STORE_BATCH_SIZE`` items or
+    ``NEWSCRAWL_STORE_FLUSH_SECONDS`` seconds, and at close. A batch the database refuses is
+    written row by row; a row it still refuses is kept in ``rejected_articles``."""
 
     def open_spider(self) -> None:
         settings = self.crawler.settings
         self.batch_size = settings.getint("NEWSCRAWL_STORE_BATCH_SIZE", 100)
         self.flush_seconds = settings.getfloat("NEWSCRAWL_STORE_FLUSH_SECONDS", 2.0)
+        self.min_body_words = settings.getint("NEWSCRAWL_MIN_BODY_WORDS", MIN_BODY_WORDS)
         self.buffer: list[dict[str, Any]] = []
         self.last_flush = time.monotonic()
         self.timer = task.LoopingCall(self._flush_if_due)
         self.timer.start(self.flush_seconds, now=False)
 
     def process_item(self, item: Any) -> Any:
-        self.buffer.append(ItemAdapter(item).asdict())
+        verdict = item.get("story")
+        if verdict is None:  # no deduplication pipeline: the store looks the item up itself
+            from newscrawl.store.database import Verdict
+
+            verdict = item["story"] = Verdict(story_keys(item, self.min_body_words))
+        self.buffer.append(dict(item))
+        del item["story"]  # internal: what leaves the pipelines is the article alone
         if len(self.buffer) >= self.batch_size:
             self.flush()
         else:
             # Articles not yet written: a distributed worker counts as busy while it holds any.
-            self.stats.set_value("newscrawl/store/buffered", len(self.buffer))
+            self.stats.set_value(statkeys.STORE_BUFFERED, len(self.buffer))
+        if verdict.is_alias:
+            other = verdict.alias_of or verdict.match.url
+            raise self.drop("republished", f"Same story as {other} (same {verdict.reason}): {item['url']} kept as its alias")
         return item
 
     def _flush_if_due(self) -> None:
@@ -146,27 +199,50 @@ class StorePipeline(_CrawlerPipeline):
     def flush(self) -> None:
         batch, self.buffer = self.buffer, []
         self.last_flush = time.monotonic()
-        self.stats.set_value("newscrawl/store/buffered", 0)
-        if not batch and not self.store.pending_aliases:
+        self.stats.set_value(statkeys.STORE_BUFFERED, 0)
+        if not batch:
             return
         try:
             counts = self.store.write(batch)
-        except Exception:
-            # Keep the batch for the next try; the crawl goes on.
-            self.buffer[:0] = batch
-            self.stats.set_value("newscrawl/store/buffered", len(self.buffer))
-            self.stats.inc_value("newscrawl/store/write_failed")
-            logger.exception("Writing %d articles to %s failed; will retry", len(batch), self.store)
-            return
+        except Exception as exc:  # noqa: BLE001 - whatever the database says, one bad row must cost only itself
+            self.stats.inc_value(statkeys.STORE_WRITE_FAILED)
+            logger.warning("Writing %d articles to %s failed (%s); writing them one by one", len(batch), self.store,
+                           _first_line(exc))
+            counts = {}
+            for entry in batch:
+                try:
+                    for what, n in self.store.write([entry]).items():
+                        counts[what] = counts.get(what, 0) + n
+                except Exception as row_exc:  # noqa: BLE001
+                    self._reject(entry, row_exc)
         for what, n in counts.items():
             if n:
                 self.stats.inc_value(f"newscrawl/store/{what}", n)
+
+    def _reject(self, entry: dict[str, Any], error: BaseException) -> None:
+        try:
+            self.store.reject(entry, error)
+        except Exception:  # noqa: BLE001 - the database is gone: the frontier (pending) still has the article
+            self.stats.inc_value(statkeys.STORE_LOST)
+            logger.exception("Could not record the refused article %s; the next run fetches it again", entry.get("url"))
+            return
+        self.stats.inc_value(statkeys.STORE_REJECTED)
+        logger.error("The database refused %s (%s): kept in rejected_articles", entry.get("url"), _first_line(error))
 
     def close_spider(self) -> None:
         if self.timer.running:
             self.timer.stop()
         self.flush()
-        if self.buffer:
-            logger.error("%d articles could not be written to %s", len(self.buffer), self.store)
+        refused = self.stats.get_value(statkeys.STORE_REJECTED, 0)
+        lost = self.stats.get_value(statkeys.STORE_LOST, 0)
+        if refused or lost:
+            logger.error("%d articles were refused by the database (kept in its rejected_articles table) and %d could "
+                         "not be written at all (fetched again next run); `newscrawl status` lists them. This run "
+                         "exits with status %d.", refused, lost, statkeys.STORE_EXIT_CODE)
         if getattr(self.crawler, "_newscrawl_store", None) is not None:  # only if the crawl opened it
             self.stats.set_value("newscrawl/store/rows_total", self.store.count())
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:300]
+

@@ -26,6 +26,11 @@ NEWSCRAWL_STORE_FLUSH_SECONDS = 2.0
 NEWSCRAWL_PUBLISHER_HOSTS = []
 # Back-catalogue crawls (-a ids=…): a range stops after this many consecutive ids not found.
 NEWSCRAWL_BACKFILL_MAX_MISSES = 50
+# The frontier: an article page that failed is fetched again by the next runs, until it failed this many
+# times; then it is only reported (`newscrawl status`).
+NEWSCRAWL_MAX_ATTEMPTS = 5
+# Bodies shorter than this (in words) are no evidence that two articles are one story ("Réservé aux abonnés").
+NEWSCRAWL_MIN_BODY_WORDS = 40
 
 # Politeness: obey robots.txt, say who we are, let AutoThrottle pace us.
 ROBOTSTXT_OBEY = True
@@ -71,6 +76,8 @@ LOG_LEVEL = "INFO"
 LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
 # Scrapy's filter, except that a crawl killed with SIGKILL and restarted with its JOBDIR finishes.
 DUPEFILTER_CLASS = "newscrawl.dupefilter.ResumableDupeFilter"
+# An article page is one request per Maghress key, whatever host, scheme, slug or query its URL has.
+REQUEST_FINGERPRINTER_CLASS = "newscrawl.dupefilter.ArticleKeyFingerprinter"
 
 EXTENSIONS = {
     "newscrawl.extensions.StatsFile": 500,

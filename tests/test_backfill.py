@@ -45,9 +45,9 @@ def test_a_failed_id_neither_breaks_nor_extends_a_run_of_misses():
     assert walk.take(2) == [50, 51]  # the first range stopped after 6; the next one goes on
 
 
-def _ids(db, table):
+def _ids(db, table, where="1=1"):
     with sqlite3.connect(db) as conn:
-        return sorted(r[0] for r in conn.execute(f"SELECT maghress_id FROM {table}"))
+        return sorted(r[0] for r in conn.execute(f"SELECT maghress_id FROM {table} WHERE {where}"))
 
 
 def test_back_catalogue_fetches_ids_records_misses_and_skips_both_next_time(site_server, tmp_path):
@@ -61,9 +61,10 @@ def test_back_catalogue_fetches_ids_records_misses_and_skips_both_next_time(site
     stored = _ids(db, "articles")
     assert len(stored) == 11 and set(range(5010001, 5010013)) - set(stored) in ({5010005}, {5010006})
     assert "/fr/lopinion" not in site_server.counts()
-    # Ids past the end answer 404: recorded; 5010014 answers 500: not recorded (tried again next run).
-    missing = _ids(db, "missing_articles")
+    # Ids past the end answer 404: recorded as gone; 5010014 answers 500: recorded as failed (tried again next run).
+    missing = _ids(db, "article_frontier", "state = 'gone'")
     assert 5010013 in missing and 5010014 not in missing and 5010015 in missing
+    assert _ids(db, "article_frontier", "state = 'failed'") == [5010014]
     # The range stopped after 5 consecutive misses: a window of requests past it at most, not 400 ids.
     assert first.stats["newscrawl/backfill/ranges_stopped"] == 1
     assert max(fetched) < 5010013 + 5 + 2 * 16, max(fetched)

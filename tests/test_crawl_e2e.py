@@ -253,8 +253,10 @@ def test_since_stops_pagination_at_a_page_of_older_articles(site_server, tmp_pat
     assert result.returncode == 0
     assert "/fr/lopinion?page=2" not in site_server.requests
     assert _rows(db) == {}
-    # Ticker articles carry no date on the listing: fetched, then skipped by their own date.
-    assert result.stats["newscrawl/skipped/before_since"] == 7
+    # The five listing articles are skipped unfetched; the ticker's 5010001 is one of them (not fetched
+    # either); the ticker's 5010009 carries no date there: fetched, then skipped by its own date.
+    assert result.stats["newscrawl/skipped/before_since"] == 6
+    assert [p for p in site_server.requests if p.startswith("/fr/lopinion/")] == ["/fr/lopinion/5010009"]
 
 
 @pytest.mark.parametrize(

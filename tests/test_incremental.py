@@ -14,6 +14,7 @@ import pytest
 from newscrawl.fixtureserver import FixtureServer
 
 from .conftest import REPO, run_crawl
+from .support.mirrors import canonical_mirror
 from .test_crawl_e2e import EXPECTED
 
 pytestmark = pytest.mark.timeout(300)
@@ -73,6 +74,19 @@ def test_new_article_and_edited_headline_are_picked_up_with_exactly_those_change
     assert third.stats["newscrawl/store/inserted"] == 1 and third.stats["newscrawl/store/updated"] == 1
 
 
+REPUBLISHED = (5010005, 5010006)  # one story under two Maghress ids
+
+
+def assert_one_row_per_story(db, rows: dict[int, dict]) -> None:
+    """Every fixture article once; of the republished pair, whichever was stored first, the other its alias."""
+    assert set(rows) - set(REPUBLISHED) == set(EXPECTED) - set(REPUBLISHED)
+    kept = [i for i in REPUBLISHED if i in rows]
+    assert len(kept) == 1, kept
+    with sqlite3.connect(db) as conn:
+        aliases = [url for (url,) in conn.execute("SELECT url FROM article_aliases")]
+    assert [u.rsplit("/", 1)[1] for u in aliases] == [str(i) for i in REPUBLISHED if i not in rows]
+
+
 def _crawl_process(origin: str, db, workdir, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "scrapy", "crawl", "lopinion", "-a", f"start_url={origin}/fr/lopinion",
                "-s", f"NEWSCRAWL_DATABASE_URL=sqlite:///{db}", "-s", "AUTOTHROTTLE_ENABLED=False",
@@ -89,11 +103,13 @@ def _count(db) -> int:
         return 0
 
 
-@pytest.mark.parametrize("with_jobdir", [False, True], ids=["plain", "jobdir"])
-def test_crawl_killed_halfway_then_run_again_stores_every_article_once(site_copy, tmp_path, with_jobdir):
+@pytest.mark.parametrize("with_jobdir, mirror", [(False, False), (True, False), (False, True)],
+                         ids=["plain", "jobdir", "canonical-mirror"])
+def test_crawl_killed_halfway_then_run_again_stores_every_article_once(site_copy, tmp_path, with_jobdir, mirror):
     db = tmp_path / "a.db"
     extra = ("-s", f"JOBDIR={tmp_path / 'job'}") if with_jobdir else ()
-    with FixtureServer(site_copy, delay=0.3) as slow:
+    site = canonical_mirror(tmp_path / "mirror") if mirror else site_copy
+    with FixtureServer(site, delay=0.3) as slow:
         proc = _crawl_process(slow.origin, db, tmp_path, *extra)
         deadline = time.time() + 60
         while _count(db) < 2 and time.time() < deadline and proc.poll() is None:
@@ -103,13 +119,17 @@ def test_crawl_killed_halfway_then_run_again_stores_every_article_once(site_copy
         proc.wait(10)
         killed_at = _count(db)
         assert 2 <= killed_at < len(EXPECTED)
-        # Same origin again (stored URLs name it): the second run, not slowed down, finishes the crawl.
+        stored_before = set(_rows(db))
+        # The second run, not slowed down, finishes the crawl, and fetches no article page already stored.
         slow.delay = 0
+        slow.clear_log()
         again = _crawl_process(slow.origin, db, tmp_path, *extra)
         out, _ = again.communicate(timeout=120)
         assert again.returncode == 0, out[-2000:]
+        fetched_again = {int(p.rsplit("/", 1)[1]) for p in slow.requests if p.startswith("/fr/lopinion/")}
+        assert not fetched_again & stored_before, fetched_again & stored_before
     rows = _rows(db)
-    assert sorted(rows) == sorted(EXPECTED)
+    assert_one_row_per_story(db, rows)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (len(EXPECTED),) * 2

@@ -1,4 +1,8 @@
-"""The item loader: normalisation, and which page wins when both have a field."""
+"""The item loader: normalisation, and which page wins when both have a field.
+
+The site parsers hand over text (markup removed, entities decoded, once, on the page): the loader
+normalises it as text.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ MAGHRESS = {
     "maghress_id": 5010001,
     "source": "lopinion",
     "source_name": "L'Opinion",
-    "title": "Titre&nbsp;Maghress [INTEGRAL]",
-    "body": ["L'intense activité <em>diplomatique</em> entre Rabat et Washington se poursuit.", "La réunion se tient à distance."],
+    "title": "Titre\u00a0Maghress [INTEGRAL]",
+    "body": ["L'intense activité diplomatique entre Rabat\u202fet Washington se poursuit.", "La réunion se tient à distance."],
     "dates": ["26 - 01 - 2021"],
     "publisher_url": "https://www.lopinion.ma/x_a1.html?utm_source=maghress",
 }
@@ -56,3 +60,10 @@ def test_a_utc_time_late_in_the_day_is_the_next_moroccan_day():
     article = build_article(MAGHRESS, {"dates": ["2025-06-08T23:30:00Z"]})
     assert article["published_date"] == "2025-06-09"
     assert article["published_at"] == "2025-06-08T23:30:00+00:00"
+
+
+def test_text_that_looks_like_markup_is_kept_as_text():
+    # A parser decoded "&lt;b&gt;" and "&lt;&lt;" on the page: the loader must not take them for tags.
+    article = build_article({**MAGHRESS, "title": "Le tag <b> et les << guillemets >>", "body": ["a < b et c > d"]})
+    assert article["title"] == "Le tag <b> et les << guillemets >>"
+    assert article["body"] == "a < b et c > d"

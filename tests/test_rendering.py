@@ -108,3 +108,15 @@ def test_browser_contexts_are_renewed_so_memory_does_not_grow(js_site, tmp_path)
     assert bodies[6000002] == RENDERED_BODY
     assert result.stats["playwright/context_count"] == 2  # one per rendered page
     assert result.stats["newscrawl/render/contexts_closed"] >= 1
+
+
+def test_on_a_mirror_the_sources_render_mode_applies(js_site, tmp_path):
+    """A mirror's host is no publisher host: its pages take their source's mode (L'Opinion: auto)."""
+    db = tmp_path / "a.db"
+    js_site.clear_log()
+    result = run_crawl(f"{js_site.origin}/fr/lopinion", f"sqlite:///{db}", tmp_path)  # no NEWSCRAWL_RENDER_MODES
+    assert result.returncode == 0, result.log[-3000:]
+    with sqlite3.connect(db) as conn:
+        bodies = dict(conn.execute("SELECT maghress_id, body FROM articles"))
+    assert bodies[6000002] == RENDERED_BODY
+    assert result.stats["newscrawl/render/rendered"] == 1

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from datetime import date
 
 import pytest
 from sqlalchemy import text
 
+from newscrawl.keys import ArticleKey, story_keys
 from newscrawl.store import Store
-from newscrawl.store.database import safe_url
+from newscrawl.store.database import Verdict, safe_url
 from newscrawl.store.schema import SCHEMA_VERSION
 
 
@@ -71,38 +73,60 @@ def test_first_and_last_seen(store):
     "republished, reason",
     [
         # Same publisher URL, spelled differently (scheme, www., tracking, fragment).
-        ({"source_url": "http://lopinion.ma/Article-1_a1.html?utm_source=fb#top", "title": "Autre titre"}, "source_url"),
+        ({"source_url": "http://lopinion.ma/Article-1_a1.html?utm_source=fb#top", "title": "Titre numéro 1, mis à jour",
+          "published_date": "2025-12-10"}, "source_url"),
         # Same headline (other spelling) and day, no publisher URL.
         ({"source_url": None, "title": "TITRE   numéro 1", "body": "Autre corps"}, "title_and_date"),
-        # Same body, other headline and day.
-        ({"source_url": None, "title": "Titre édité", "published_date": "2025-12-10",
-          "body": "Corps de l'article 1.\n\nSecond paragraphe 1."}, "body"),
+        # Same body (long enough to be evidence), other headline and day.
+        ({"source_url": None, "title": "Titre édité", "published_date": "2025-12-10", "body": "LONG"}, "body"),
     ],
 )
 def test_republished_story_becomes_an_alias(store, republished, reason):
-    store.write([article(1)])
-    copy = article(99, **republished)
+    store.write([article(1, body=LONG_BODY)])
+    copy = article(99, **{k: (LONG_BODY if v == "LONG" else v) for k, v in republished.items()})
     assert store.find_match(copy).reason == reason
     assert store.write([copy]) == {"inserted": 0, "updated": 0, "aliased": 1}
     assert store.count() == 1
     assert store.aliases_of(article(1)["url"]) == [copy["url"]]
-    assert set(store.known_urls([copy["url"], article(1)["url"], "https://www.maghress.com/fr/lopinion/1"])) == {
-        copy["url"], article(1)["url"]
+    assert set(store.known_keys(["lopinion/5010099", "lopinion/5010001", "lopinion/1"])) == {
+        "lopinion/5010099", "lopinion/5010001"
     }
-    # The alias's URL now leads to the article.
+    # The alias's key now leads to the article.
     assert store.find_match(copy).url == article(1)["url"]
 
 
-def test_queued_aliases_are_written_with_the_next_batch(store):
-    store.queue_alias("https://www.maghress.com/fr/lopinion/42", article(1)["url"], "title_and_date")
-    assert store.write([article(1)]) == {"inserted": 1, "updated": 0, "aliased": 1}
-    assert store.aliases_of(article(1)["url"]) == ["https://www.maghress.com/fr/lopinion/42"]
+def _with_verdict(item: dict, **verdict) -> dict:
+    """An item as the deduplication pipeline hands it to the store."""
+    return {**item, "story": Verdict(story_keys(item), **verdict)}
 
 
-def test_known_urls_is_one_query_over_articles_and_aliases(store):
+def test_an_item_that_repeats_an_article_of_its_batch_is_written_as_its_alias(store):
+    copy = _with_verdict(article(42, title="Titre numéro 1"), alias_of="lopinion/5010001", reason="title_and_date")
+    assert store.write([article(1), copy]) == {"inserted": 1, "updated": 0, "aliased": 1}
+    assert store.aliases_of(article(1)["url"]) == [article(42)["url"]]
+
+
+def test_an_alias_whose_article_was_never_written_is_stored_as_an_article(store):
+    orphan = _with_verdict(article(42), alias_of="lopinion/5010001", reason="title_and_date")
+    assert store.write([orphan]) == {"inserted": 1, "updated": 0, "aliased": 0}
+
+
+def test_known_keys_is_one_query_over_articles_and_aliases(store):
     store.write([article(n) for n in range(1, 6)])
-    assert store.known_urls([article(2)["url"], article(7)["url"]]) == {article(2)["url"]: "titre numero 2"}
-    assert store.known_urls([]) == {}
+    assert store.known_keys(["lopinion/5010002", "lopinion/5010007"]) == {"lopinion/5010002": "titre numero 2"}
+    assert store.known_keys([]) == {}
+
+
+@pytest.mark.parametrize("url", [
+    "http://maghress.com/fr/lopinion/5010001",  # other scheme, no www.
+    "https://www.maghress.com/fr/lopinion/5010001-dialogue-strategique?utm_source=x",  # slug and query
+    "http://127.0.0.1:8000/fr/lopinion/5010001",  # a mirror
+])
+def test_one_article_whatever_the_host_or_form_of_its_url(store, url):
+    store.write([article(1)])
+    assert store.find_match(article(1, url=url)).reason == "article"
+    assert store.write([article(1, url=url, title="Titre numéro 1, corrigé")])["updated"] == 1
+    assert store.count() == 1
 
 
 def test_a_failing_batch_is_rolled_back_whole_and_committed_rows_stay(store):
@@ -202,34 +226,105 @@ def test_pending_migrations_are_applied_in_order(database_url, monkeypatch):
     Store(database_url)  # reopening applies nothing twice
 
 
-def test_a_version_1_database_is_migrated_and_keeps_its_articles(database_url):
-    # Make a database as version 1 left it: no extractor columns, no missing_articles table.
-    Store(database_url).write([article(1)])
-    old = Store(database_url, create=False)
-    with old.engine.begin() as conn:
-        conn.execute(text("ALTER TABLE articles DROP COLUMN extractor"))
-        conn.execute(text("ALTER TABLE articles DROP COLUMN generic_fields"))
-        conn.execute(text("DROP TABLE missing_articles"))
-        conn.execute(text("DELETE FROM newscrawl_schema"))
-        conn.execute(text("INSERT INTO newscrawl_schema (version, applied_at) VALUES (1, '2026-01-01T00:00:00+00:00')"))
-    old.close()
+def _version_2_database(url: str) -> None:
+    """A real database as version 2 made it: its schema, rows as it wrote them (a mirror's URL and the
+    production URL of one article among them), an alias, and a back-catalogue id not found."""
+    from sqlalchemy import create_engine
+
+    from newscrawl.store.database import engine_url
+
+    from .support import schema_v2 as v2
+
+    engine = create_engine(engine_url(url))
+    now = "2026-06-01T00:00:00+00:00"
+    row = {"source": "lopinion", "source_name": "L'Opinion", "title": "Titre", "authors": "[]", "first_seen": now,
+           "last_seen": now}
+    with engine.begin() as conn:
+        v2.metadata.create_all(conn)
+        conn.execute(v2.schema_info.insert(), [{"version": 1, "applied_at": now}, {"version": 2, "applied_at": now}])
+        conn.execute(v2.articles.insert(), [
+            {**row, "url": "https://www.maghress.com/fr/lopinion/5010001", "maghress_id": 5010001, "headline_key": "a"},
+            {**row, "url": "http://127.0.0.1:8000/fr/lopinion/5010002", "maghress_id": 5010002, "headline_key": "b"},
+            # Version 2 stored a mirror copy and the production page of one article as two rows.
+            {**row, "url": "https://www.maghress.com/fr/lopinion/5010002", "maghress_id": 5010002, "headline_key": "c"},
+        ])
+        conn.execute(v2.aliases.insert(), {"url": "https://www.maghress.com/fr/lopinion/5010003", "article_id": 1,
+                                           "reason": "source_url", "first_seen": now})
+        conn.execute(v2.missing_articles.insert(), {"url": "https://www.maghress.com/fr/lopinion/5019999",
+                                                    "source": "lopinion", "maghress_id": 5019999, "status": 404,
+                                                    "first_seen": now, "last_checked": now})
+    engine.dispose()
+
+
+def test_a_version_2_database_is_migrated_and_keeps_every_row(database_url):
+    _version_2_database(database_url)
     store = Store(database_url)
-    assert store.schema_version() == SCHEMA_VERSION == 2
-    assert store.count() == 1
-    store.write([article(2, extractor="generic", generic_fields="title, body")])
-    rows = {a["maghress_id"]: a for a in store.iter_articles()}
-    assert rows[5010001]["extractor"] is None and rows[5010002]["generic_fields"] == "title, body"
-    store.record_missing("https://www.maghress.com/fr/lopinion/5019999", "lopinion", 5019999, 404)
-    assert store.missing_urls(["https://www.maghress.com/fr/lopinion/5019999"])
-
-
-def test_missing_ids_are_recorded_once_and_answered_in_one_query(store):
-    urls = [f"https://www.maghress.com/fr/lopinion/{i}" for i in (5019998, 5019999)]
-    store.record_missing(urls[0], "lopinion", 5019998, 404)
-    store.record_missing(urls[0], "lopinion", 5019998, 410)  # checked again: updated, not duplicated
-    assert store.missing_urls([*urls, urls[0]]) == {urls[0]}
+    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.count() == 3  # nothing lost, the duplicate row included
+    # Keys from the URLs, whatever their host; the older of two rows of one article keeps the key.
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT status FROM missing_articles")).scalars().all() == [410]
+        keys = dict(conn.execute(text("SELECT url, article_key FROM articles")).all())
+    assert keys == {"https://www.maghress.com/fr/lopinion/5010001": "lopinion/5010001",
+                    "http://127.0.0.1:8000/fr/lopinion/5010002": "lopinion/5010002",
+                    "https://www.maghress.com/fr/lopinion/5010002": None}
+    assert store.known_keys(["lopinion/5010001", "lopinion/5010002", "lopinion/5010003"]) == {
+        "lopinion/5010001": "a", "lopinion/5010002": "b", "lopinion/5010003": None}
+    # The back-catalogue's "not found" is the frontier's "gone".
+    assert store.gone_keys(["lopinion/5019999", "lopinion/5010001"]) == {"lopinion/5019999"}
+    # And it works as a version 3 database: article 5010002 seen again updates the keyed row.
+    assert store.write([article(2)])["updated"] == 1
+    Store(database_url).close()  # reopening migrates nothing twice
+
+
+def test_the_frontier_keeps_what_was_seen_and_not_stored(store):
+    keys = [ArticleKey("lopinion", i) for i in (5010001, 5010002, 5010003, 5010004)]
+    store.frontier_seen((k, k.url_on("http://127.0.0.1:8000")) for k in keys)
+    store.frontier_seen([(keys[0], "https://www.maghress.com/fr/lopinion/5010001")])  # seen again: one entry
+    assert [d.key for d in store.frontier_due(["lopinion"], 5)] == keys
+    assert store.frontier_failed(keys[1], "u", "HTTP 503") == 1
+    assert store.frontier_failed(keys[1], "u", "HTTP 503") == 2
+    store.frontier_gone(keys[2], "u", 404)
+    store.write([article(4)])  # stored: it leaves the frontier
+    due = {str(d.key): (d.state, d.attempts) for d in store.frontier_due(["lopinion"], 5)}
+    assert due == {"lopinion/5010001": ("pending", 0), "lopinion/5010002": ("failed", 2)}
+    # After max_attempts failures an article is reported, not fetched.
+    assert [str(d.key) for d in store.frontier_due(["lopinion"], 2)] == ["lopinion/5010001"]
+    assert store.frontier_given_up(["lopinion"], 2) == 1
+    assert store.frontier_due(["lematin"], 5) == []
+    status = store.status(max_attempts=2)["lopinion"]
+    assert {k: status[k] for k in ("stored", "pending", "failed", "given_up", "gone")} == {
+        "stored": 1, "pending": 1, "failed": 1, "given_up": 1, "gone": 1}
+    assert status["reasons"][0]["last_error"] == "HTTP 503"
+
+
+def test_a_refused_row_is_kept_with_its_error_and_its_article_stays_in_the_frontier(store):
+    item = article(7)
+    store.reject(item, ValueError("index row size 9000 exceeds maximum 2712"))
+    with store.engine.connect() as conn:
+        kept = conn.execute(text("SELECT article_key, url, item, error FROM rejected_articles")).one()
+    assert kept.article_key == "lopinion/5010007" and kept.url == item["url"]
+    assert json.loads(kept.item)["title"] == item["title"] and "index row size" in kept.error
+    assert [(str(d.key), d.state) for d in store.frontier_due(["lopinion"], 5)] == [("lopinion/5010007", "failed")]
+    assert store.status(5)["lopinion"]["rejected"] == 1
+
+
+def test_a_stock_body_is_no_evidence_of_one_story(store):
+    stock = "Réservé aux abonnés."
+    store.write([article(1, body=stock, source_url=None)])
+    other = article(2, title="Une tout autre affaire", body=stock, source_url=None)
+    assert store.find_match(other) is None
+    assert store.write([other])["inserted"] == 1 and store.count() == 2
+
+
+def test_one_publisher_url_under_two_different_headlines_is_not_one_story(store):
+    shared = "https://www.example-news.ma/actualite/page-unique.html"
+    store.write([article(1, source_url=shared, title="Le budget 2026 adopté par la Chambre")])
+    other = article(2, source_url=shared, title="Les Lions qualifiés pour le quart de finale")
+    assert store.find_match(other) is None
+    assert store.write([other])["inserted"] == 1 and store.count() == 2
+    # Retouched, the same headline is the same story.
+    again = article(3, source_url=shared, title="Le budget 2026 adopté par la Chambre des représentants")
+    assert store.find_match(again).reason == "source_url"
 
 
 def test_same_headline_and_day_is_one_story_within_a_source_only(store):

@@ -1,16 +1,24 @@
 """`scrapy crawl`, with an exit status a scheduler can act on.
 
-Scrapy's own command exits 0 whenever the spider ran, even when the crawl
-raised the layout-change alarm (``newscrawl.extensions.LayoutAlarm``). This
-one exits 3 when the crawl's finish reason is that alarm, so cron, systemd
-and scrapyd users see a failed run instead of silently empty columns.
+Scrapy's own command exits 0 whenever the spider ran. This one exits
+
+- 3 when the crawl's finish reason is the layout-change alarm
+  (``newscrawl.extensions.LayoutAlarm``): silently empty columns become a failed run;
+- 4 when some articles could not be stored: the database refused them (kept
+  in its ``rejected_articles`` table) or could not be written at all (their
+  articles stay in the frontier and are fetched again next run).
+
+cron, systemd and scrapyd users then see a failed run, not a quiet one.
 """
 
 from __future__ import annotations
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from newscrawl import statkeys
+
 ALARM_EXIT_CODE = 3
+STORE_EXIT_CODE = statkeys.STORE_EXIT_CODE
 
 
 class Command(ScrapyCrawlCommand):
@@ -23,5 +31,9 @@ class Command(ScrapyCrawlCommand):
         super().run(args, opts)
         crawler = getattr(self, "_crawler", None)
         stats = crawler.stats.get_stats() if crawler is not None and crawler.stats is not None else {}
-        if self.exitcode == 0 and str(stats.get("finish_reason", "")).startswith("alarm"):
+        if self.exitcode != 0:
+            return
+        if str(stats.get("finish_reason", "")).startswith("alarm"):
             self.exitcode = ALARM_EXIT_CODE
+        elif stats.get(statkeys.STORE_REJECTED) or stats.get(statkeys.STORE_LOST):
+            self.exitcode = STORE_EXIT_CODE

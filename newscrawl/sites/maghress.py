@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
+from newscrawl.keys import ArticleKey, article_key, maghress_url
 from newscrawl.normalize import clean_text
 from newscrawl.sites.common import Page, first, meta, paragraphs, text_of
 
@@ -50,40 +51,36 @@ FALLBACKS = {
 # Noise that sits among the article's text on the live page (image-report widget).
 _NOISE = ("Merci d'avoir signalé", "Cette image sera automatiquement bloquée")
 
-_ARTICLE_PATH = re.compile(r"^/fr/(?P<source>[a-z0-9_-]+)/(?P<id>\d+)/?$", re.IGNORECASE)
 _BYLINE = re.compile(r"Publi[ée]e?\s+dans\s+(?P<name>.+?)\s+le\s+(?P<date>.+)$", re.IGNORECASE)
-MAGHRESS_HOSTS = frozenset({"maghress.com", "www.maghress.com"})
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleRef:
-    """An article as a link names it: its canonical Maghress URL, source slug and id."""
+    """An article as a link names it: its key (section, Maghress id) and the URL it was seen at.
 
+    ``url`` is the link in one form per key and host (``keys.maghress_url``):
+    production Maghress links become ``https://www.maghress.com/fr/<section>/<id>``,
+    a mirror's keep its host. Identity is ``key``, never ``url``.
+    """
+
+    key: ArticleKey
     url: str
-    source: str
-    maghress_id: int
+
+    @property
+    def source(self) -> str:
+        return self.key.section
+
+    @property
+    def maghress_id(self) -> int:
+        return self.key.maghress_id
 
 
 def article_ref(url: str) -> ArticleRef | None:
-    """``ArticleRef`` of a Maghress article URL (``/fr/<source>/<id>``), else ``None``.
-
-    ``maghress.com`` and ``www.maghress.com``, http and https, a trailing
-    slash, a query or a fragment all name one article: the canonical form is
-    ``https://www.maghress.com/fr/<source>/<id>``. Other hosts (mirrors) keep
-    their scheme and host.
-    """
-    parts = urlsplit(url)
-    m = _ARTICLE_PATH.match(parts.path)
-    if not m or parts.scheme not in ("http", "https"):
+    """``ArticleRef`` of a Maghress article URL (``/fr/<section>/<id>``, with or without a slug), else ``None``."""
+    key = article_key(url)
+    if key is None or urlsplit(url).scheme not in ("http", "https"):
         return None
-    host = parts.netloc.lower()
-    source = m.group("source").lower()
-    path = f"/fr/{source}/{int(m.group('id'))}"
-    if host in MAGHRESS_HOSTS:
-        canonical = f"https://www.maghress.com{path}"
-    else:
-        canonical = urlunsplit((parts.scheme, host, path, "", ""))
-    return ArticleRef(canonical, source, int(m.group("id")))
+    return ArticleRef(key, maghress_url(key, url))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,27 +94,28 @@ class ListingEntry:
 
 def ticker_links(page: Page, base_url: str) -> list[ListingEntry]:
     """Article links of the headline ticker, every source, in page order, once each."""
-    entries: dict[str, ListingEntry] = {}
+    entries: dict[ArticleKey, ListingEntry] = {}
     for link in page.xpath(SELECTORS["ticker_links"]):
         ref = article_ref(urljoin(base_url, link.attrib["href"].strip()))
-        if ref and ref.url not in entries:
-            entries[ref.url] = ListingEntry(ref, clean_text(link.xpath("string()").get()))
+        if ref and ref.key not in entries:
+            entries[ref.key] = ListingEntry(ref, clean_text(link.xpath("string()").get(), markup=False))
     return list(entries.values())
 
 
 def listing_entries(page: Page, base_url: str, source: str) -> list[ListingEntry]:
     """The listing's own article links (not the ticker's), for one source."""
-    entries: dict[str, ListingEntry] = {}
+    entries: dict[ArticleKey, ListingEntry] = {}
     for link in page.xpath(SELECTORS["listing_links"]):
         ref = article_ref(urljoin(base_url, link.attrib["href"].strip()))
-        if not ref or ref.source != source or ref.url in entries:
+        if not ref or ref.source != source or ref.key in entries:
             continue
         # The nearest list item or block around the link may print a date.
         holder = link.xpath("ancestor::*[self::li or self::article or self::div][1]")
-        around = clean_text(holder[0].xpath("string()").get()) if holder else ""
-        headline = clean_text(link.xpath("string()").get())
+        # XPath string() is the DOM's text: entities decoded, no markup left.
+        around = clean_text(holder[0].xpath("string()").get(), markup=False) if holder else ""
+        headline = clean_text(link.xpath("string()").get(), markup=False)
         date_text = around.replace(headline, " ", 1) if headline else around
-        entries[ref.url] = ListingEntry(ref, headline, date_text)
+        entries[ref.key] = ListingEntry(ref, headline, date_text)
     return list(entries.values())
 
 
@@ -185,9 +183,15 @@ def source_link(page: Page, base_url: str) -> str:
 
 
 def canonical_url(page: Page, url: str) -> str:
-    """The page's canonical link when it names a Maghress article, else its own URL."""
+    """The URL to keep for the article at ``url``: its canonical link when that names the same article
+    (on a mirror, the production URL), else its own URL in its one form.
+
+    A canonical link that names *another* article (or none) is not followed: identity is the key of
+    the page that was fetched.
+    """
+    own = article_key(url)
     for candidate in (page.xpath("//link[@rel='canonical']/@href").get(), meta(page, "og:url")):
-        if candidate and (ref := article_ref(urljoin(url, candidate.strip()))):
+        if candidate and (ref := article_ref(urljoin(url, candidate.strip()))) and (own is None or ref.key == own):
             return ref.url
     ref = article_ref(url)
     return ref.url if ref else url
@@ -196,14 +200,14 @@ def canonical_url(page: Page, url: str) -> str:
 def parse_article(page: Page, url: str) -> dict[str, Any]:
     """Raw fields of a Maghress article page, plus ``_via``: which selector gave each field."""
     canonical = canonical_url(page, url)
-    ref = article_ref(canonical)
+    key = article_key(url) or article_key(canonical)
     title_text, title_via = title(page)
     source_name, date_text = byline(page)
     paragraphs_, body_via = body(page)
     return {
         "url": canonical,
-        "maghress_id": ref.maghress_id if ref else None,
-        "source": ref.source if ref else "",
+        "maghress_id": key.maghress_id if key else None,
+        "source": key.section if key else "",
         "source_name": source_name,
         "title": title_text or "",
         "body": paragraphs_,

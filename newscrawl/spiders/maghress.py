@@ -18,21 +18,22 @@ loader's (``newscrawl.loaders``), which sources exist the registry's
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import NotConfigured
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import Request, Response, TextResponse
-from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
+from newscrawl import statkeys
 from newscrawl.dupefilter import PAGE_KIND
 from newscrawl.encoding import readable
 from newscrawl.idranges import IdWalk, parse_ids
+from newscrawl.keys import ArticleKey, article_key, maghress_url, publisher_key, titles_agree
 from newscrawl.loaders import build_article
-from newscrawl.normalize import parse_date, title_key
+from newscrawl.normalize import canonical_key, clean_source_url, parse_date, title_key
 from newscrawl.rendering import needs_rendering
 from newscrawl.sites import GENERIC, maghress, parser_for_host, parser_module
 from newscrawl.sources import RENDER_MODES, SOURCES, Source, parse_source_list, source_named
@@ -138,7 +139,13 @@ class MaghressSpider(scrapy.Spider):
         self.follow_source = _parse_bool("follow_source", follow_source)
         self.refresh = _parse_bool("refresh", refresh)
         self.id_ranges = _parse_ids(ids)
-        self._ticker_seen: set[str] = set()  # ticker links already handled in this run
+        self._ticker_seen: set[ArticleKey] = set()  # ticker links already handled in this run
+        # Publisher pages in flight (their key) -> Maghress pages of other ids waiting for the same page.
+        self._publisher_waiting: dict[str, list[dict[str, Any]]] = {}
+        # Publisher pages fetched in this run (their key) -> (their canonical URL, their headline).
+        self._publisher_fetched: dict[str, tuple[str, str]] = {}
+        self._walk_marks: dict[str, set[str]] = {}  # per source: keys of the deepest listing page its walk fetched
+        self.unfinished_walks: dict[str, set[str]] = {}
         self.max_misses = _parse_positive_int("max_misses", max_misses)
         self.selected = frozenset(s.slug for s in self.sources)
         self.start_host = urlsplit(self.base_url).hostname or ""
@@ -177,6 +184,8 @@ class MaghressSpider(scrapy.Spider):
         if spider.id_ranges and settings.get("NEWSCRAWL_REDIS_URL"):
             raise SystemExit(f"{cls.name}: bad spider argument: ids= runs in one process, not in a distributed crawl")
         spider.max_misses = spider.max_misses or settings.getint("NEWSCRAWL_BACKFILL_MAX_MISSES", 50)
+        spider.max_attempts = max(1, settings.getint("NEWSCRAWL_MAX_ATTEMPTS", 5))
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         # Back-catalogue: one walk over the ids per selected source.
         spider.id_walks = {
             s.slug: IdWalk(spider.id_ranges, spider.max_misses, cls.id_window) for s in spider.sources
@@ -193,13 +202,26 @@ class MaghressSpider(scrapy.Spider):
     # -- discovery ------------------------------------------------------------
 
     async def start(self):
-        # Restarted with the JOBDIR of a crawl that was killed: requests it had in flight are
-        # lost, so walk every listing page again instead of stopping at the first one already stored.
-        jobdir = job_dir(self.crawler.settings)
-        seen = Path(jobdir, "requests.seen") if jobdir else None
-        self.resuming = bool(seen and seen.exists() and seen.stat().st_size)
-        if self.resuming:
-            self.logger.info("Resuming the crawl in %s: every listing page is walked again", jobdir)
+        store = self.article_store()
+        sections = [s.slug for s in self.sources]
+        # Listing walks that did not end (a killed crawl, a listing page that failed through a whole run): the
+        # articles of the deepest page each fetched. This run walks until it meets them, whatever "nothing new" says.
+        self.unfinished_walks = {} if self.refresh else store.unfinished_walks(sections)
+        for slug in self.unfinished_walks:
+            self.logger.info("The last listing walk of %s did not end: walking at least as deep this time", slug)
+        # The frontier first: articles seen by earlier runs and not stored (pending, or failed fewer than
+        # NEWSCRAWL_MAX_ATTEMPTS times), whatever the listing walk will decide.
+        due = store.frontier_due(sections, self.max_attempts)
+        given_up = store.frontier_given_up(sections, self.max_attempts)
+        if given_up:
+            self.crawler.stats.set_value(statkeys.FRONTIER_GIVEN_UP, given_up)
+            self.logger.warning("%d articles failed %d times and are no longer fetched; `newscrawl status` lists them",
+                                given_up, self.max_attempts)
+        if due:
+            self.crawler.stats.set_value(statkeys.FRONTIER_DUE, len(due))
+            self.logger.info("Fetching first %d articles that earlier runs saw and did not store", len(due))
+        for article in due:
+            yield self.article_request(article.key, priority=1)
         if self.id_walks:
             for request in self._next_id_requests():
                 yield request
@@ -219,40 +241,59 @@ class MaghressSpider(scrapy.Spider):
         if not entries:
             self.crawler.stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page %s holds no %s article link", response.url, source)
-        too_old: set[str] = set()
+        too_old: set[ArticleKey] = set()
         if self.since:
             for entry in entries:
                 day = parse_date(entry.date_text) if entry.date_text else None
                 if day is not None and _day(day) < self.since:
-                    too_old.add(entry.ref.url)
+                    too_old.add(entry.ref.key)
+        if too_old:
+            self.crawler.stats.inc_value("newscrawl/skipped/before_since", len(too_old))
         ticker = self._ticker_entries(response)
         stored = self._stored(entries) | self._stored(ticker, compare_headlines=False)
-        for entry in entries:
-            if entry.ref.url in too_old:
-                self.crawler.stats.inc_value("newscrawl/skipped/before_since")
-            elif entry.ref.url not in stored:
-                yield self._article_request(entry.ref)
-        yield from self._ticker_requests(ticker, stored)
+        wanted = [e.ref for e in (*entries, *ticker) if e.ref.key not in stored and e.ref.key not in too_old]
+        yield from self._fetch_articles(wanted)
 
         # Pagination: stop at the page limit, at the date limit, or when nothing is new.
+        page_keys = {str(e.ref.key) for e in entries}
+        resume_until = self.unfinished_walks.get(source)
+        if resume_until is not None and resume_until & page_keys:
+            # This page holds where the interrupted walk had got to: the usual rules from the next page on.
+            del self.unfinished_walks[source]
         next_url = maghress.next_page(response, response.url)
+        stop = None
         if not next_url:
-            return
-        if self.max_pages and page >= self.max_pages:
-            self.logger.info("Stopping pagination of %s at page %d (max_pages)", source, page)
-            return
-        if self.since and entries and all(e.ref.url in too_old for e in entries):
-            self.logger.info("Stopping pagination of %s at page %d: all its articles predate %s", source, page, self.since)
-            return
-        if not self.refresh and not self.resuming and entries and all(e.ref.url in stored for e in entries):
-            self.logger.info("Stopping pagination of %s at page %d: all its articles are already stored", source, page)
+            stop = "its last page"
+        elif self.max_pages and page >= self.max_pages:
+            stop = "max_pages"
+        elif self.since and entries and all(e.ref.key in too_old for e in entries):
+            stop = f"all its articles predate {self.since}"
+        elif not self.refresh and resume_until is None and entries and all(e.ref.key in stored for e in entries):
+            stop = "all its articles are already stored"
             self.crawler.stats.set_value(f"newscrawl/listing/stopped_nothing_new/{source}", page)
+        self._walk_progress(source, page, page_keys, done=stop is not None)
+        if stop:
+            self.logger.info("Stopping pagination of %s at page %d: %s", source, page, stop)
             return
         yield Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
                       cb_kwargs={"page": page + 1, "source": source}, meta={PAGE_KIND: "listing"})
 
+    def _walk_progress(self, source: str, page: int, page_keys: set[str], done: bool) -> None:
+        """Remember how far the walk got, so a walk that does not end (killed, failing) is finished next run.
+
+        While this walk has not yet met the articles where an interrupted one
+        stopped, that deeper mark is kept.
+        """
+        if source in self.unfinished_walks:
+            mark = self.unfinished_walks[source]
+        else:
+            mark = page_keys or self._walk_marks.get(source, set())
+        self._walk_marks[source] = mark
+        self.article_store().walk_reached(source, page, mark, done=done)
+
     def listing_failed(self, failure: Failure):
-        """A listing page failed: counted per source, and said plainly (a first page that fails is often a wrong slug)."""
+        """A listing page failed: counted per source, and said plainly (a first page that fails is often a wrong slug).
+        The walk stays unfinished: the next run walks past this point."""
         request = failure.request
         source, page = request.cb_kwargs.get("source"), request.cb_kwargs.get("page")
         self.crawler.stats.inc_value(f"newscrawl/listing/failed/{source}")
@@ -266,22 +307,17 @@ class MaghressSpider(scrapy.Spider):
         per run, not once per page."""
         entries = []
         for entry in maghress.ticker_links(response, response.url):
-            if entry.ref.url in self._ticker_seen:
+            if entry.ref.key in self._ticker_seen:
                 continue
-            self._ticker_seen.add(entry.ref.url)
+            self._ticker_seen.add(entry.ref.key)
             if entry.ref.source in self.selected:
                 entries.append(entry)
             elif entry.ref.source not in SOURCES:
                 self.crawler.stats.inc_value("newscrawl/ticker/unregistered_source")
         return entries
 
-    def _ticker_requests(self, ticker: list[maghress.ListingEntry], stored: set[str]):
-        for entry in ticker:
-            if entry.ref.url not in stored:
-                yield self._article_request(entry.ref)
-
-    def _stored(self, entries: list[maghress.ListingEntry], compare_headlines: bool = True) -> set[str]:
-        """URLs of ``entries`` already stored with the headline they show now: one indexed query.
+    def _stored(self, entries: list[maghress.ListingEntry], compare_headlines: bool = True) -> set[ArticleKey]:
+        """Keys of ``entries`` already stored with the headline they show now: one indexed query.
 
         A listing entry whose headline differs from the one stored is left
         out, so the article is fetched again and its row updated (the
@@ -290,22 +326,36 @@ class MaghressSpider(scrapy.Spider):
         """
         if self.refresh or not entries:
             return set()
-        known = self.article_store().known_urls(e.ref.url for e in entries)
-        stored = set()
+        known = self.article_store().known_keys(e.ref.key for e in entries)
+        stored: set[ArticleKey] = set()
         for entry in entries:
-            if entry.ref.url not in known or entry.ref.url in stored:
+            key = entry.ref.key
+            if str(key) not in known or key in stored:
                 continue
-            stored_key = known[entry.ref.url]
-            if not compare_headlines or stored_key is None or not entry.headline or title_key(entry.headline) == stored_key:
-                stored.add(entry.ref.url)
+            stored_headline = known[str(key)]
+            if (not compare_headlines or stored_headline is None or not entry.headline
+                    or title_key(entry.headline) == stored_headline):
+                stored.add(key)
                 self.crawler.stats.inc_value("newscrawl/skipped/already_stored")
             else:
                 self.crawler.stats.inc_value("newscrawl/refetch/headline_changed")
                 self.logger.info("Headline of %s changed on Maghress: fetching it again", entry.ref.url)
         return stored
 
-    def _article_request(self, ref: maghress.ArticleRef) -> Request:
-        return Request(ref.url, callback=self.parse_article, meta={PAGE_KIND: "article"})
+    def _fetch_articles(self, refs: list[maghress.ArticleRef]):
+        """Requests for these articles, recorded first in the frontier (pending), so none is lost if the crawl stops."""
+        refs = list({r.key: r for r in refs}.values())
+        if not refs:
+            return
+        self.article_store().frontier_seen((r.key, r.url) for r in refs)
+        for ref in refs:
+            yield self.article_request(ref.key)
+
+    def article_request(self, key: ArticleKey, priority: int = 0, **cb_kwargs: Any) -> Request:
+        """The request of an article page, always at ``<base_url>/fr/<section>/<id>``: one URL per key."""
+        return Request(key.url_on(self.base_url), callback=self.parse_article, errback=self.article_failed,
+                       priority=priority, cb_kwargs={"key": str(key), **cb_kwargs},
+                       meta={PAGE_KIND: "article", "handle_httpstatus_list": [404, 410]})
 
     # -- back-catalogue by id -------------------------------------------------------
 
@@ -317,21 +367,23 @@ class MaghressSpider(scrapy.Spider):
                 ids = walk.take(self.id_window)
                 if not ids:
                     break
-                refs = {i: maghress.article_ref(f"{self.base_url}/fr/{slug}/{i}") for i in ids}
-                urls = [r.url for r in refs.values()]
-                stored = set() if self.refresh else set(store.known_urls(urls))
-                missing = set() if self.refresh else store.missing_urls(urls)
-                for maghress_id, ref in refs.items():
-                    if ref.url in stored:
+                keys = {i: ArticleKey(slug, i) for i in ids}
+                stored = set() if self.refresh else set(store.known_keys(keys.values()))
+                gone = set() if self.refresh else store.gone_keys(keys.values())
+                wanted = []
+                for maghress_id, key in keys.items():
+                    if str(key) in stored:
                         self.crawler.stats.inc_value("newscrawl/backfill/skipped_stored")
                         walk.record(maghress_id, True)
-                    elif ref.url in missing:
+                    elif str(key) in gone:
                         self.crawler.stats.inc_value("newscrawl/backfill/skipped_missing")
                         walk.record(maghress_id, False)
                     else:
-                        yield Request(ref.url, callback=self.parse_article, errback=self.id_failed,
-                                      cb_kwargs={"backfill": (slug, maghress_id)},
-                                      meta={PAGE_KIND: "article", "handle_httpstatus_list": [404, 410]})
+                        wanted.append(key)
+                if wanted:
+                    store.frontier_seen((k, k.url_on(self.base_url)) for k in wanted)
+                for key in wanted:
+                    yield self.article_request(key, backfill=(slug, key.maghress_id))
             self._log_stopped(slug, walk)
 
     def _id_done(self, backfill: tuple[str, int], found: bool | None):
@@ -345,18 +397,6 @@ class MaghressSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/backfill/ranges_stopped")
             self.logger.info("Back-catalogue %s %d-%d: stopped after id %d, %d consecutive ids not found",
                              slug, low, high, last, self.max_misses)
-
-    def _record_missing(self, response: Response, backfill: tuple[str, int]) -> None:
-        slug, maghress_id = backfill
-        ref = maghress.article_ref(response.request.url)
-        self.article_store().record_missing(ref.url, slug, maghress_id, response.status)
-        self.crawler.stats.inc_value("newscrawl/backfill/not_found")
-
-    def id_failed(self, failure: Failure):
-        """An id's page failed (server error, network): not recorded as missing, tried again next run."""
-        self.crawler.stats.inc_value(f"newscrawl/backfill/failed/{failure.type.__name__}")
-        self.logger.warning("Back-catalogue page %s failed (%s)", failure.request.url, failure.getErrorMessage())
-        yield from self._id_done(failure.request.cb_kwargs["backfill"], None)
 
     # -- articles ---------------------------------------------------------------
 
@@ -372,21 +412,31 @@ class MaghressSpider(scrapy.Spider):
             self.logger.info("%s declared the wrong charset; read as %s", response.url, page.encoding)
         return page
 
-    def parse_article(self, response: Response, backfill: tuple[str, int] | None = None):
-        if backfill:
-            # Not found, or sent elsewhere (a redirect away from any article page): a miss, recorded.
-            if response.status in (404, 410) or maghress.article_ref(response.url) is None:
-                self._record_missing(response, backfill)
+    def parse_article(self, response: Response, key: str | None = None, backfill: tuple[str, int] | None = None):
+        requested = ArticleKey.parse(key) if key else article_key(response.request.url)
+        landed = article_key(response.url)
+        if response.status in (404, 410) or landed is None:
+            # Not found, or sent elsewhere (a redirect away from any article page): gone, not asked again.
+            if requested is not None:
+                self.article_store().frontier_gone(requested, response.request.url, response.status)
+            self.crawler.stats.inc_value(statkeys.FRONTIER_GONE)
+            if backfill:
+                self.crawler.stats.inc_value("newscrawl/backfill/not_found")
                 yield from self._id_done(backfill, False)
-                return
-            yield from self._id_done(backfill, True)
-        response = self._readable(response, "article")
-        if response is None:
+            else:
+                self.logger.warning("Article page %s answered %d: recorded as gone", response.request.url, response.status)
             return
+        if backfill:
+            yield from self._id_done(backfill, True)
+        page = self._readable(response, "article")
+        if page is None:
+            self._article_failed(requested, response.url, "not an HTML page")
+            return
+        response = page
         self.crawler.stats.inc_value("newscrawl/article/pages")
         if not backfill:
             ticker = self._ticker_entries(response)
-            yield from self._ticker_requests(ticker, self._stored(ticker, compare_headlines=False))
+            yield from self._fetch_articles([e.ref for e in ticker if e.ref.key not in self._stored(ticker, False)])
         raw = maghress.parse_article(response, response.url)
         source = self._identify_source(raw)
         raw["source"] = source.slug if source else raw["source"]
@@ -394,7 +444,15 @@ class MaghressSpider(scrapy.Spider):
         if self.since and (day := _first_day(raw["dates"])) and day < self.since:
             self.crawler.stats.inc_value("newscrawl/skipped/before_since")
             self.crawler.stats.inc_value("newscrawl/article/before_since")
+            self.article_store().frontier_clear([requested or landed])
             return
+        if requested is not None and requested != landed:
+            # Maghress sent one id to another: this page is the other's; the id asked for is kept as its alias
+            # (same headline, day and source: the deduplication makes it one).
+            self.crawler.stats.inc_value("newscrawl/article/redirected_to_another_id")
+            self.logger.info("%s leads to %s: stored once, %s as its alias", requested, landed, requested)
+            raw = {**raw, "_alias_url": maghress_url(requested, response.request.url),
+                   "_alias_id": requested.maghress_id}
         link = raw.pop("source_link")
         if link and self._may_follow(link):
             raw["publisher_url"] = link  # the publisher URL is known even if its page fails
@@ -406,9 +464,28 @@ class MaghressSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/source/refused_host")
             self.logger.warning("Not following %s from %s: host not allowed", link, response.url)
         else:
-            yield self._publisher_request(link, raw)
+            yield from self._follow_publisher(link, raw)
             return
-        yield self._article(raw)
+        yield from self._articles(raw)
+
+    def article_failed(self, failure: Failure):
+        """An article page failed after Scrapy's retries (server error, network): recorded in the frontier as
+        failed with its reason, and fetched again by the next runs."""
+        request = failure.request
+        key = request.cb_kwargs.get("key")
+        self.crawler.stats.inc_value(f"newscrawl/article/failed/{failure.type.__name__}")
+        if key:
+            self._article_failed(ArticleKey.parse(key), request.url, _reason(failure))
+        if backfill := request.cb_kwargs.get("backfill"):
+            self.crawler.stats.inc_value(f"newscrawl/backfill/failed/{failure.type.__name__}")
+            yield from self._id_done(backfill, None)
+
+    def _article_failed(self, key: ArticleKey | None, url: str, reason: str) -> None:
+        self.crawler.stats.inc_value(statkeys.FRONTIER_FAILED)
+        attempts = self.article_store().frontier_failed(key, url, reason) if key else 0
+        more = (f"the next run tries again ({attempts} of {self.max_attempts} attempts)" if attempts < self.max_attempts
+                else f"given up after {attempts} attempts")
+        self.logger.warning("Article page %s failed (%s); %s", url, reason, more)
 
     def _identify_source(self, raw: dict[str, Any]) -> Source | None:
         """The article's source: the one its byline names ("Publié dans Le Matin le …"), else its URL's."""
@@ -422,6 +499,14 @@ class MaghressSpider(scrapy.Spider):
             self.logger.info("%s is under /fr/%s but its byline names %s", raw["url"], from_url.slug, from_byline.name)
         return from_byline or from_url
 
+    def _articles(self, maghress_raw: dict[str, Any], publisher: dict[str, Any] | None = None):
+        """The article of a Maghress page (and its publisher page), and the alias of an id that led to it."""
+        alias_url = maghress_raw.pop("_alias_url", None)
+        alias_id = maghress_raw.pop("_alias_id", None)
+        yield self._article(maghress_raw, publisher)
+        if alias_url:
+            yield self._article({**maghress_raw, "url": alias_url, "maghress_id": alias_id}, publisher)
+
     def _article(self, maghress_raw: dict[str, Any], publisher: dict[str, Any] | None = None):
         article = build_article(maghress_raw, publisher)
         stats = self.crawler.stats
@@ -433,10 +518,76 @@ class MaghressSpider(scrapy.Spider):
         parts = urlsplit(url)
         return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.publisher_hosts
 
-    # -- publisher pages, plain or rendered ------------------------------------------
+    # -- publisher pages: one fetch per page per crawl, plain or rendered ------------------
 
-    def render_mode(self, url: str) -> str:
-        mode = self.render_modes.get((urlsplit(url).hostname or "").lower(), "never")
+    def _follow_publisher(self, link: str, raw: dict[str, Any]):
+        """The publisher page of a Maghress article, fetched once per crawl.
+
+        A republished story (two Maghress ids, one publisher page) costs one
+        fetch: when the page is stored already (with a headline that agrees),
+        the article is stored from Maghress and becomes its alias; when it is
+        in flight, the article waits for that answer.
+        """
+        key = canonical_key(link)
+        waiting = self._publisher_waiting.get(key)
+        if waiting is not None:
+            waiting.append(raw)
+            self.crawler.stats.inc_value("newscrawl/source/shared_in_flight")
+            return
+        fetched = self._publisher_fetched.get(key)
+        if fetched is not None and titles_agree(fetched[1], raw.get("title")):
+            # Fetched earlier in this run (maybe not written yet): this article repeats that one's story.
+            self.crawler.stats.inc_value("newscrawl/source/shared_in_run")
+            yield from self._articles({**raw, "publisher_url": fetched[0]})
+            return
+        if not self.refresh:
+            owner = self.article_store().publisher_owner(publisher_key(link) or key)
+            if owner is not None and titles_agree(owner[1], raw.get("title")):
+                self.crawler.stats.inc_value("newscrawl/source/already_stored")
+                self.logger.debug("Publisher page %s is stored already (for %s): not fetched again", link, owner[0])
+                yield from self._articles(raw)
+                return
+        if not self._claim_publisher(key):
+            # Another worker of a distributed crawl fetches it: resolved when this worker is idle.
+            self._publisher_waiting.setdefault(key, []).append(raw)
+            return
+        self._publisher_waiting[key] = []
+        # Asked without tracking parameters: they say how a reader arrived, and make one page two URLs.
+        yield self._publisher_request(clean_source_url(link) or link, raw, key)
+
+    def _claim_publisher(self, key: str) -> bool:
+        """True when this process is to fetch the publisher page (always, unless another worker claimed it)."""
+        claim = getattr(self, "claim_shared", None)  # set by the distributed scheduler
+        return claim("publishers", key) if claim is not None else True
+
+    def _waiting_for(self, key: str, publisher: dict[str, Any] | None):
+        """The articles that waited for the publisher page ``key``: with its fields when the headlines agree."""
+        for raw in self._publisher_waiting.pop(key, None) or ():
+            shared = publisher if publisher and titles_agree(raw.get("title"), publisher.get("title")) else None
+            yield from self._articles(raw, shared)
+
+    def spider_idle(self) -> None:
+        """Articles still waiting for a publisher page another worker fetched: stored from Maghress now (the
+        deduplication makes them aliases of that page's article once it is stored)."""
+        if not self._publisher_waiting:
+            return
+        waiting, self._publisher_waiting = self._publisher_waiting, {}
+        for key, raws in waiting.items():
+            self.crawler.engine.crawl(Request("data:,", callback=self._resolve_waiting, dont_filter=True,
+                                              cb_kwargs={"raws": raws}, meta={PAGE_KIND: "waiting"}))
+        raise DontCloseSpider
+
+    def _resolve_waiting(self, response: Response, raws: list[dict[str, Any]]):
+        for raw in raws:
+            yield from self._articles(raw)
+
+    def render_mode(self, url: str, source: str | None = None) -> str:
+        """``never``/``auto``/``always`` for a publisher page: its host's mode, else its source's (a mirror's host)."""
+        host = (urlsplit(url).hostname or "").lower()
+        mode = self.render_modes.get(host)
+        if mode is None:
+            registered = SOURCES.get(source or "")
+            mode = registered.render if registered else "never"
         # Set by the rendering add-on, which runs after the spider is created.
         if mode != "never" and not self.crawler.settings.get("NEWSCRAWL_BROWSER"):
             if not self._warned_no_browser:
@@ -446,15 +597,15 @@ class MaghressSpider(scrapy.Spider):
             return "never"
         return mode
 
-    def _publisher_request(self, url: str, raw: dict[str, Any]) -> Request:
-        rendered = self.render_mode(url) == "always"
+    def _publisher_request(self, url: str, raw: dict[str, Any], key: str) -> Request:
+        rendered = self.render_mode(url, raw["source"]) == "always"
         return Request(
             url,
             callback=self.parse_publisher,
             errback=self.publisher_failed,
-            cb_kwargs={"maghress_raw": raw},
+            cb_kwargs={"maghress_raw": raw, "publisher_key": key},
             meta={PAGE_KIND: "publisher", **({"playwright": True} if rendered else {})},
-            # Two Maghress ids may point at one publisher page: each needs its answer.
+            # One request per publisher page and crawl is ensured above; a re-crawl must be able to ask again.
             dont_filter=True,
         )
 
@@ -466,10 +617,11 @@ class MaghressSpider(scrapy.Spider):
         source = SOURCES.get(source_slug)
         return parser_for_host(urlsplit(url).hostname or "") or (source.parser if source else None) or GENERIC
 
-    def parse_publisher(self, response: Response, maghress_raw: dict[str, Any], plain: dict | None = None):
+    def parse_publisher(self, response: Response, maghress_raw: dict[str, Any], publisher_key: str = "",
+                        plain: dict | None = None):
         page = self._readable(response, "source")
         if page is None:
-            yield self._article(maghress_raw, plain)
+            yield from self._publisher_done(maghress_raw, publisher_key, plain)
             return
         response = page
         self.crawler.stats.inc_value("newscrawl/source/pages")
@@ -479,14 +631,15 @@ class MaghressSpider(scrapy.Spider):
         except Exception:  # noqa: BLE001 - one odd page must not cost the article: the Maghress data stands
             self.crawler.stats.inc_value(f"newscrawl/publisher/{parser}/errors")
             self.logger.exception("Parser %s failed on %s; storing from Maghress", parser, response.url)
-            yield self._article(maghress_raw, plain)
+            yield from self._publisher_done(maghress_raw, publisher_key, plain)
             return
         publisher["extractor"] = parser
+        publisher["page_url"] = response.url
         if response.meta.get("playwright"):
             self.crawler.stats.inc_value("newscrawl/render/rendered")
         else:
             self.crawler.stats.inc_value("newscrawl/render/plain")
-            if self.render_mode(response.url) == "auto" and needs_rendering(
+            if self.render_mode(response.url, maghress_raw["source"]) == "auto" and needs_rendering(
                 publisher["body"], maghress_raw.get("body"), response.text
             ):
                 self.crawler.stats.inc_value("newscrawl/render/needed")
@@ -494,7 +647,7 @@ class MaghressSpider(scrapy.Spider):
                     response.url,
                     callback=self.parse_publisher,
                     errback=self.render_failed,
-                    cb_kwargs={"maghress_raw": maghress_raw, "plain": publisher},
+                    cb_kwargs={"maghress_raw": maghress_raw, "publisher_key": publisher_key, "plain": publisher},
                     meta={PAGE_KIND: "publisher", "playwright": True},
                     dont_filter=True,
                 )
@@ -502,7 +655,16 @@ class MaghressSpider(scrapy.Spider):
         self._count_publisher_fields(parser, publisher)
         if plain and not publisher["body"]:
             publisher = {**publisher, "body": plain["body"]}
-        yield self._article(maghress_raw, publisher)
+        yield from self._publisher_done(maghress_raw, publisher_key, publisher)
+
+    def _publisher_done(self, maghress_raw: dict[str, Any], key: str, publisher: dict[str, Any] | None):
+        """The article with what its publisher page gave (``None``: it failed), and those that waited for it."""
+        built = list(self._articles(maghress_raw, publisher))
+        if publisher is not None and key:
+            # The publisher URL the article got (its canonical, unless that names no single article).
+            self._publisher_fetched[key] = (built[0].get("source_url") or "", publisher.get("title") or "")
+        yield from built
+        yield from self._waiting_for(key, publisher)
 
     def _count_publisher_fields(self, parser: str, publisher: dict[str, Any]) -> None:
         """What each parser found on its pages: the layout alarm's per-publisher coverage."""
@@ -518,14 +680,15 @@ class MaghressSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newscrawl/render/failed")
         self.logger.warning("Rendering %s failed (%s); storing the plainly fetched page", request.url,
                             failure.getErrorMessage())
-        yield self._article(request.cb_kwargs["maghress_raw"], request.cb_kwargs["plain"])
+        kwargs = request.cb_kwargs
+        yield from self._publisher_done(kwargs["maghress_raw"], kwargs.get("publisher_key", ""), kwargs["plain"])
 
     def publisher_failed(self, failure: Failure):
         """The publisher page failed (HTTP error, network, refused): the Maghress data stands."""
         request = failure.request
         self.crawler.stats.inc_value(f"newscrawl/source/failed/{failure.type.__name__}")
         self.logger.warning("Publisher page %s failed (%s); storing from Maghress", request.url, failure.getErrorMessage())
-        yield self._article(request.cb_kwargs["maghress_raw"])
+        yield from self._publisher_done(request.cb_kwargs["maghress_raw"], request.cb_kwargs.get("publisher_key", ""), None)
 
 
 def _listing_source(url: str) -> str | None:
@@ -542,3 +705,11 @@ def _first_day(texts: list[str]) -> date | None:
         if (value := parse_date(text)) is not None:
             return _day(value)
     return None
+
+
+def _reason(failure: Failure) -> str:
+    """Why a request failed, in a few words: "HTTP 503", "TimeoutError: …"."""
+    response = getattr(failure.value, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]

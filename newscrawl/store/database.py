@@ -9,7 +9,6 @@ row the other one inserted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -19,20 +18,23 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, bindparam, create_engine, event, func, literal, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, create_engine, event, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from newscrawl.items import ARTICLE_FIELDS
-from newscrawl.normalize import canonical_key, title_key
+from newscrawl.keys import MIN_BODY_WORDS, ArticleKey, StoryKeys, story_keys, titles_agree
 from newscrawl.store import similarity
 from newscrawl.store.schema import (
-    MIGRATIONS, SCHEMA_VERSION, aliases, articles, body_bands, metadata, missing_articles, schema_info,
+    MIGRATIONS, SCHEMA_VERSION, aliases, articles, body_bands, frontier, listing_walks, metadata, rejected, schema_info,
 )
 
 logger = logging.getLogger(__name__)
+
+#: States of the frontier (see ``schema.frontier``).
+PENDING, FAILED, GONE = "pending", "failed", "gone"
 
 
 def engine_url(url: str) -> str:
@@ -54,39 +56,69 @@ def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def content_hash(body: str | None) -> str | None:
-    return hashlib.sha1(body.encode("utf-8")).hexdigest() if body else None
-
-
 _UNKNOWN = object()
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A stored article that an item is the same story as, and why."""
+    """A stored article that an item is (the same key) or repeats (the same story), and why."""
 
     article_id: int
     url: str
-    reason: str  # "url", "alias", "source_url", "title_and_date", "body"
+    article_key: str | None
+    reason: str  # "article" (same key, or same URL), "alias", "source_url", "title_and_date", "body", "similar_body"
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What the deduplication decided for an item, handed to the store with it (the item's ``story`` field).
+
+    ``match``: the stored row the item *is* (same key: update it) or *repeats* (alias of it), ``None`` for
+    a new article. ``alias_of``: the key of an article of this run the item repeats (it may not be
+    written yet: it comes earlier in the same or a previous batch). ``checked``: ``match`` was looked
+    up, so the store need not look again.
+    """
+
+    keys: StoryKeys
+    match: Match | None = None
+    alias_of: str | None = None
+    reason: str = ""
+    checked: bool = False
+
+    @property
+    def is_alias(self) -> bool:
+        return self.alias_of is not None or (self.match is not None and self.match.reason != "article")
+
+
+@dataclass(frozen=True, slots=True)
+class DueArticle:
+    """An article of the frontier that the next crawl fetches first."""
+
+    key: ArticleKey
+    url: str
+    state: str
+    attempts: int
 
 
 class Store:
-    def __init__(self, url: str, *, create: bool = True):
+    def __init__(self, url: str, *, create: bool = True, min_body_words: int = MIN_BODY_WORDS):
         self.url = url
+        self.min_body_words = min_body_words
         self.engine: Engine = _make_engine(url)
         # Connections for writing: on SQLite they take the write lock at BEGIN.
         self.write_engine = self.engine.execution_options(newscrawl_write=True)
         self.dialect = self.engine.dialect.name
         self._insert = sqlite_insert if self.dialect == "sqlite" else pg_insert  # INSERT … ON CONFLICT of the dialect
-        # (alias URL, URL of the article it repeats, reason), written with the next batch.
-        self.pending_aliases: list[tuple[str, str, str]] = []
-        # URL -> the answer find_match gave for it, until the item is written.
-        self._checked: dict[str, Match | None] = {}
         if create:
             self.ensure_schema()
 
     def __repr__(self) -> str:
         return f"Store({safe_url(self.url)!r})"
+
+    def keys_of(self, item: Mapping[str, Any]) -> StoryKeys:
+        """The item's keys: the deduplication's, when it computed them, else computed here."""
+        verdict = item.get("story")
+        return verdict.keys if verdict is not None else story_keys(item, self.min_body_words)
 
     # -- schema -------------------------------------------------------------
 
@@ -102,8 +134,12 @@ class Store:
                 conn.execute(schema_info.insert().values(version=SCHEMA_VERSION, applied_at=_now()))
                 return
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS.get(version, []):
-                    conn.execute(text(statement))
+                logger.info("Migrating %s to schema version %d", self, version)
+                for step in MIGRATIONS.get(version, []):
+                    if callable(step):
+                        step(conn)
+                    else:
+                        conn.execute(text(step))
                 conn.execute(schema_info.insert().values(version=version, applied_at=_now()))
 
     def schema_version(self) -> int:
@@ -112,84 +148,78 @@ class Store:
 
     # -- reads --------------------------------------------------------------
 
-    def known_urls(self, urls: Iterable[str]) -> dict[str, str | None]:
-        """Which of ``urls`` (Maghress article URLs) are stored, as articles or aliases: one query.
+    def known_keys(self, keys: Iterable[str | ArticleKey]) -> dict[str, str | None]:
+        """Which of ``keys`` (Maghress article keys) are stored, as articles or aliases: one query.
 
-        Maps each stored URL to the key of the Maghress headline it was stored
+        Maps each stored key to the key of the Maghress headline it was stored
         with (``None`` for an alias), so a re-crawl can see an edited headline.
         """
-        urls = list(dict.fromkeys(urls))
-        if not urls:
+        keys = list(dict.fromkeys(str(k) for k in keys))
+        if not keys:
             return {}
+        found: dict[str, str | None] = {}
         with self.engine.connect() as conn:
-            return {url: key for url, key in conn.execute(_KNOWN, {"urls": urls})}
+            for chunk in _chunks(keys):
+                found.update(conn.execute(_KNOWN, {"keys": chunk}).all())
+        return found
 
-    def missing_urls(self, urls: Iterable[str]) -> set[str]:
-        """Which of ``urls`` a back-catalogue crawl found missing ("not found") before: one query."""
-        urls = list(dict.fromkeys(urls))
-        if not urls:
-            return set()
+    def publisher_owner(self, publisher_key: str) -> tuple[str, str | None] | None:
+        """``(URL, headline key)`` of the stored article whose publisher page has ``publisher_key``, if any."""
+        if not publisher_key:
+            return None
         with self.engine.connect() as conn:
-            return set(conn.execute(_MISSING, {"urls": urls}).scalars())
+            row = conn.execute(_OWNER, {"key": publisher_key}).first()
+        return (row.url, row.title_key) if row else None
 
-    def record_missing(self, url: str, source: str, maghress_id: int, status: int) -> None:
-        """Remember that ``url`` answered ``status`` (404, 410), so later back-catalogue runs skip it."""
-        now = _now()
-        statement = self._insert(missing_articles).values(
-            url=url, source=source, maghress_id=maghress_id, status=status, first_seen=now, last_checked=now
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[missing_articles.c.url], set_={"status": status, "last_checked": now}
-        )
-        with self._write_transaction() as conn:
-            conn.execute(statement)
-
-    def find_match(self, item: Mapping[str, Any]) -> Match | None:
-        """The stored article ``item`` is the same story as, by URL, alias, publisher URL, title+date or body.
-
-        The answer is remembered until the item is written, so that writing it
-        does not look it up a second time (the deduplication pipeline asks
-        first, the store pipeline writes a few seconds later).
-        """
+    def find_match(self, item: Mapping[str, Any], keys: StoryKeys | None = None) -> Match | None:
+        """The stored article ``item`` is (same key) or repeats (same publisher URL, headline and day, body)."""
         with self.engine.connect() as conn:
-            match = self._find_match(conn, item)
-        if len(self._checked) > 10_000:
-            self._checked.clear()  # items looked up and never written (dropped later): forget them
-        self._checked[item.get("url")] = match
-        return match
+            return self._find_match(conn, item, keys or self.keys_of(item))
 
-    def _find_match(self, conn: Connection, item: Mapping[str, Any]) -> Match | None:
+    def _find_match(self, conn: Connection, item: Mapping[str, Any], keys: StoryKeys) -> Match | None:
         """One indexed query for the exact keys, a second (LSH bands) only when none matched."""
-        url = item.get("url")
-        keys = {
-            "url": url,
-            "source_key": canonical_key(item.get("source_url")) or None,
-            "title_key": title_key(item.get("title")) or None,
-            "published_date": _as_date(item.get("published_date")),
-            "source": item.get("source"),
-            "content_hash": content_hash(item.get("body")),
+        params = {
+            "url": item.get("url"),
+            "article_key": keys.article,
+            "source_key": keys.publisher,
+            "title_key": keys.title,
+            "published_date": keys.day,
+            "source": keys.source,
+            "content_hash": keys.body,
         }
-        rows = conn.execute(_MATCH, keys).all()
-        if rows:
-            # The strongest reason wins: this URL, an alias of it, the publisher URL, headline and day, body.
-            def reason(row) -> tuple[int, str]:
-                if row.url == url:
-                    return 0, "url"
-                if keys["source_key"] and row.source_key == keys["source_key"]:
-                    return 2, "source_url"
-                if (keys["title_key"] and row.title_key == keys["title_key"] and row.published_date == keys["published_date"]
-                        and row.source == keys["source"]):
-                    return 3, "title_and_date"
-                if keys["content_hash"] and row.content_hash == keys["content_hash"]:
-                    return 4, "body"
-                return 1, "alias"  # matched through article_aliases
+        ranked = []
+        for row in conn.execute(_MATCH, params).all():
+            reason = self._reason(row, params, keys)
+            if reason is not None:
+                ranked.append((*reason, row))
+        if ranked:
+            _, why, row = min(ranked, key=lambda t: (t[0], t[2].id))
+            return Match(row.id, row.url, row.article_key, why)
+        return self._similar_body(conn, item, keys)
 
-            rank, why, row = min((reason(r) + (r,) for r in rows), key=lambda t: (t[0], t[2].id))
-            return Match(row.id, row.url, why)
-        return self._similar_body(conn, item)
+    @staticmethod
+    def _reason(row, params: dict[str, Any], keys: StoryKeys) -> tuple[int, str] | None:
+        """Why a stored row matched, strongest first: this article, an alias of it, the publisher URL,
+        headline and day, body. ``None`` when it only shares a publisher URL under another headline."""
+        if (keys.article and row.article_key == keys.article) or row.url == params["url"]:
+            return 0, "article"
+        if row.via_alias:
+            return 1, "alias"
+        if keys.publisher and row.source_key == keys.publisher:
+            if titles_agree(row.title_key, keys.title):
+                return 2, "source_url"
+            # One publisher URL, two different headlines: not one story (keys.titles_agree), and that URL
+            # is no identity for this article.
+            keys.publisher_conflict = row.url
+            keys.forget_publisher()
+        if keys.title and row.title_key == keys.title and row.published_date == keys.day and row.source == keys.source:
+            return 3, "title_and_date"
+        if keys.body and row.content_hash == keys.body:
+            return 4, "body"
+        return None
 
-    def _similar_body(self, conn: Connection, item: Mapping[str, Any]) -> Match | None:
-        sig = _signature(item)
+    def _similar_body(self, conn: Connection, item: Mapping[str, Any], keys: StoryKeys) -> Match | None:
+        sig = keys.signature()
         if sig is None:
             return None
         candidates = conn.execute(_SIMILAR, {"bands": similarity.bands(sig), "url": item.get("url")}).all()
@@ -199,7 +229,7 @@ class Store:
             key=lambda pair: pair[0],
         )
         if best and best[0] >= similarity.THRESHOLD:
-            return Match(best[1].id, best[1].url, "similar_body")
+            return Match(best[1].id, best[1].url, best[1].article_key, "similar_body")
         return None
 
     def count(self) -> int:
@@ -243,83 +273,256 @@ class Store:
                 ).scalars()
             )
 
+    # -- the frontier ---------------------------------------------------------
+
+    def frontier_seen(self, seen: Iterable[tuple[ArticleKey, str]]) -> None:
+        """Record articles about to be fetched as ``pending`` (those already in the frontier keep their state)."""
+        now = _now()
+        rows = {str(key): {"article_key": str(key), "section": key.section, "maghress_id": key.maghress_id,
+                           "url": url, "state": PENDING, "attempts": 0, "first_seen": now} for key, url in seen}
+        if not rows:
+            return
+        with self._write_transaction() as conn:
+            conn.execute(self._insert(frontier).on_conflict_do_nothing(), list(rows.values()))
+
+    def frontier_failed(self, key: ArticleKey, url: str, reason: str) -> int:
+        """An article's page failed (or gave nothing storable): one more attempt counted; returns the attempts."""
+        now = _now()
+        statement = self._insert(frontier).values(
+            article_key=str(key), section=key.section, maghress_id=key.maghress_id, url=url, state=FAILED,
+            attempts=1, last_error=reason[:1000], first_seen=now, last_tried=now,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[frontier.c.article_key],
+            set_={"state": FAILED, "attempts": frontier.c.attempts + 1, "last_error": reason[:1000], "last_tried": now},
+        ).returning(frontier.c.attempts)
+        with self._write_transaction() as conn:
+            return conn.execute(statement).scalar_one()
+
+    def frontier_gone(self, key: ArticleKey, url: str, status: int) -> None:
+        """An article answered "not found" (404, 410, or sent away from any article): not asked again."""
+        now = _now()
+        statement = self._insert(frontier).values(
+            article_key=str(key), section=key.section, maghress_id=key.maghress_id, url=url, state=GONE,
+            attempts=1, last_error=f"HTTP {status}", first_seen=now, last_tried=now,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[frontier.c.article_key],
+            set_={"state": GONE, "attempts": frontier.c.attempts + 1, "last_error": f"HTTP {status}", "last_tried": now},
+        )
+        with self._write_transaction() as conn:
+            conn.execute(statement)
+
+    def frontier_clear(self, keys: Iterable[str | ArticleKey]) -> None:
+        """These articles need no fetch any more (left out on purpose, e.g. older than ``since``)."""
+        keys = [str(k) for k in keys]
+        if keys:
+            with self._write_transaction() as conn:
+                _clear_frontier(conn, keys)
+
+    def frontier_due(self, sections: Iterable[str], max_attempts: int) -> list[DueArticle]:
+        """Pending and failed articles of ``sections`` with fewer than ``max_attempts`` attempts, oldest first."""
+        query = (
+            select(frontier.c.article_key, frontier.c.url, frontier.c.state, frontier.c.attempts)
+            .where(frontier.c.section.in_(list(sections)))
+            .where(or_(frontier.c.state == PENDING, and_(frontier.c.state == FAILED, frontier.c.attempts < max_attempts)))
+            .order_by(frontier.c.first_seen, frontier.c.article_key)
+        )
+        with self.engine.connect() as conn:
+            return [DueArticle(ArticleKey.parse(k), url, state, attempts) for k, url, state, attempts in conn.execute(query)]
+
+    def frontier_given_up(self, sections: Iterable[str], max_attempts: int) -> int:
+        """Failed articles of ``sections`` that reached ``max_attempts``: reported, no longer fetched."""
+        query = (
+            select(func.count()).select_from(frontier)
+            .where(frontier.c.section.in_(list(sections)), frontier.c.state == FAILED, frontier.c.attempts >= max_attempts)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    def gone_keys(self, keys: Iterable[str | ArticleKey]) -> set[str]:
+        """Which of ``keys`` answered "not found" before: one query."""
+        keys = list(dict.fromkeys(str(k) for k in keys))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(keys):
+                found.update(conn.execute(_GONE, {"keys": chunk}).scalars())
+        return found
+
+    # -- listing walks -----------------------------------------------------------
+
+    def unfinished_walks(self, sections: Iterable[str]) -> dict[str, set[str]]:
+        """For each of ``sections`` whose last listing walk did not end: the keys of the deepest page it fetched."""
+        query = select(listing_walks.c.section, listing_walks.c.last_keys).where(
+            listing_walks.c.section.in_(list(sections)), listing_walks.c.state == "walking"
+        )
+        with self.engine.connect() as conn:
+            return {section: set(json.loads(keys or "[]")) for section, keys in conn.execute(query)}
+
+    def walk_reached(self, section: str, pages: int, last_keys: Iterable[str], *, done: bool = False) -> None:
+        """The listing walk of ``section`` fetched ``pages`` pages, the deepest holding ``last_keys`` (and ended,
+        when ``done``)."""
+        now = _now()
+        state = "done" if done else "walking"
+        keys = json.dumps(sorted(last_keys))
+        statement = self._insert(listing_walks).values(section=section, state=state, pages=pages, last_keys=keys,
+                                                       started_at=now, updated_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=[listing_walks.c.section],
+            set_={"state": state, "pages": pages, "last_keys": keys, "updated_at": now},
+        )
+        with self._write_transaction() as conn:
+            conn.execute(statement)
+
     # -- writes -------------------------------------------------------------
 
     def write(self, items: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-        """Upsert a batch in one transaction; return counts of ``inserted``, ``updated``, ``aliased``."""
+        """Write a batch in one transaction; return counts of ``inserted``, ``updated``, ``aliased``.
+
+        An item whose ``story`` verdict names another article (``alias_of`` a
+        key of this run, or a stored ``match`` of another story) is written as
+        an alias of it; the others are upserted. Every key written leaves the
+        frontier in the same transaction.
+        """
         counts = {"inserted": 0, "updated": 0, "aliased": 0}
         items = list(items)
-        pending = list(self.pending_aliases)
-        if not items and not pending:
+        if not items:
             return counts
         with self._write_transaction() as conn:
+            written = []
             for item in items:
-                counts[self._upsert(conn, item)] += 1
-            for url, of_url, reason in pending:
-                article_id = conn.execute(select(articles.c.id).where(articles.c.url == of_url)).scalar()
-                if article_id is None:
-                    logger.warning("Alias %s names %s, which is not stored", url, of_url)
-                    continue
-                self._add_alias(conn, url, article_id, reason)
-                counts["aliased"] += 1
-        del self.pending_aliases[: len(pending)]
+                counts[self._write_one(conn, item)] += 1
+                written.append(self.keys_of(item).article)
+            _clear_frontier(conn, [k for k in written if k])
         return counts
 
-    def queue_alias(self, url: str, of_url: str, reason: str) -> None:
-        """Record ``url`` as another URL of the article at ``of_url``, with the next write."""
-        self.pending_aliases.append((url, of_url, reason))
+    def _write_one(self, conn: Connection, item: Mapping[str, Any]) -> str:
+        verdict = item.get("story")
+        if verdict is not None and verdict.is_alias:
+            match = verdict.match
+            target = match.article_id if match is not None and match.reason != "article" else None
+            if target is None:
+                target = conn.execute(_ARTICLE_OF_KEY, {"key": verdict.alias_of}).scalar()
+            if target is not None and conn.execute(_KEY_OF_ID, {"id": target}).scalar() == verdict.keys.article:
+                target = None  # the story's row is this very article: an update, not an alias
+                verdict = Verdict(verdict.keys)
+            if target is not None:
+                self._add_alias(conn, item, target, verdict.reason or (verdict.match.reason if verdict.match else ""))
+                conn.execute(update(articles).where(articles.c.id == target).values(last_seen=_now()))
+                return "aliased"
+            if verdict.is_alias:
+                # The article it repeats was never written (refused by the database): this one stands alone.
+                logger.warning("%s repeats %s, which is not stored: stored as an article of its own",
+                               item.get("url"), verdict.alias_of)
+                verdict = Verdict(verdict.keys)
+        return self._upsert(conn, item, verdict)
 
-    def _upsert(self, conn: Connection, item: Mapping[str, Any]) -> str:
-        values = _item_to_row(item)
+    def _upsert(self, conn: Connection, item: Mapping[str, Any], verdict: Verdict | None) -> str:
+        keys = verdict.keys if verdict is not None else self.keys_of(item)
         now = _now()
-        # Looked up moments ago (find_match)? Then trust it: a race with another writer on the same URL or
-        # publisher URL still ends in the unique keys and ON CONFLICT below, then a fresh lookup.
-        match = self._checked.pop(values["url"], _UNKNOWN)
+        # Looked up moments ago by the deduplication? Then trust it: a race with another writer on the same
+        # key or publisher URL still ends in the unique keys and ON CONFLICT below, then a fresh lookup.
+        match = verdict.match if verdict is not None and verdict.checked else _UNKNOWN
         if match is _UNKNOWN:
-            match = self._find_match(conn, item)
+            match = self._find_match(conn, item, keys)
+        values = _item_to_row(item, keys)
         if match is None:
             statement = _INSERT_SQLITE if self.dialect == "sqlite" else _INSERT_PG
             inserted = conn.execute(statement, {**values, "first_seen": now, "last_seen": now}).first()
             if inserted is not None:
-                self._write_bands(conn, inserted.id, item, replace=False)
+                self._write_bands(conn, inserted.id, keys, replace=False)
                 return "inserted"
             # Another writer stored it between our lookup and our insert.
-            match = self._find_match(conn, item)
-            if match is None:  # pragma: no cover - a conflict we cannot name
+            match = self._find_match(conn, item, keys)
+            if match is None:
                 raise RuntimeError(f"insert of {item.get('url')} conflicted with no matching row")
-        if match.url != values["url"]:
-            # The same story under another URL: keep that URL as an alias.
-            self._add_alias(conn, values["url"], match.article_id, match.reason)
+        if match.reason != "article":
+            # The same story under another key: keep this one as an alias.
+            self._add_alias(conn, item, match.article_id, match.reason)
             conn.execute(update(articles).where(articles.c.id == match.article_id).values(last_seen=now))
             return "aliased"
-        changes = {k: v for k, v in values.items() if k != "url" and v not in (None, "", "[]")}
-        if changes.get("source_key"):
-            # Never steal another row's publisher key (that row stays the owner of it).
-            owner = conn.execute(
-                select(articles.c.id).where(
-                    articles.c.source_key == changes["source_key"], articles.c.id != match.article_id
-                )
-            ).first()
-            if owner:
-                del changes["source_key"]
+        changes = {k: v for k, v in values.items() if v not in (None, "", "[]")}
+        for unique in ("source_key", "url", "article_key"):
+            # Never steal another row's unique value (that row stays its owner).
+            if changes.get(unique):
+                owner = conn.execute(
+                    select(articles.c.id).where(articles.c[unique] == changes[unique], articles.c.id != match.article_id)
+                ).first()
+                if owner:
+                    del changes[unique]
         conn.execute(update(articles).where(articles.c.id == match.article_id).values(**changes, last_seen=now))
         if changes.get("body_minhash"):
-            self._write_bands(conn, match.article_id, item, replace=True)
+            self._write_bands(conn, match.article_id, keys, replace=True)
         return "updated"
 
-    def _write_bands(self, conn: Connection, article_id: int, item: Mapping[str, Any], replace: bool) -> None:
-        sig = _signature(item)
+    def _write_bands(self, conn: Connection, article_id: int, keys: StoryKeys, replace: bool) -> None:
+        sig = keys.signature()
         if replace:
             conn.execute(body_bands.delete().where(body_bands.c.article_id == article_id))
         if sig is not None:
             conn.execute(body_bands.insert(), [{"band": b, "article_id": article_id} for b in similarity.bands(sig)])
 
-    def _add_alias(self, conn: Connection, url: str, article_id: int, reason: str) -> None:
+    def _add_alias(self, conn: Connection, item: Mapping[str, Any], article_id: int, reason: str) -> None:
         conn.execute(
             self._insert(aliases)
-            .values(url=url, article_id=article_id, reason=reason, first_seen=_now())
+            .values(url=item.get("url"), article_key=self.keys_of(item).article, article_id=article_id, reason=reason,
+                    first_seen=_now())
             .on_conflict_do_nothing()
         )
+
+    def reject(self, item: Mapping[str, Any], error: BaseException | str) -> None:
+        """Keep an item the database refused in ``rejected_articles``; its article stays in the frontier (failed)."""
+        message = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+        message = message.splitlines()[0][:2000] if message else "refused"
+        keys = self.keys_of(item)
+        payload = json.dumps({k: v for k, v in item.items() if k != "story"}, ensure_ascii=False, default=str)
+        # The refused text may hold what the database refused (NUL in PostgreSQL): kept escaped in the JSON.
+        with self._write_transaction() as conn:
+            conn.execute(rejected.insert().values(article_key=keys.article, url=item.get("url"), item=payload,
+                                                  error=message, rejected_at=_now()))
+        if keys.article:
+            self.frontier_failed(ArticleKey.parse(keys.article), item.get("url") or "", f"database refused: {message}")
+
+    def rejected_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(rejected)).scalar_one()
+
+    # -- status -------------------------------------------------------------
+
+    def status(self, max_attempts: int, reasons: int = 3) -> dict[str, dict[str, Any]]:
+        """Per source: stored, aliases, pending, failed (retried / given up, last reasons), gone, rejected."""
+        out: dict[str, dict[str, Any]] = {}
+
+        def entry(section: str) -> dict[str, Any]:
+            return out.setdefault(section, {"stored": 0, "aliases": 0, "pending": 0, "failed": 0, "given_up": 0,
+                                            "gone": 0, "rejected": 0, "reasons": []})
+
+        with self.engine.connect() as conn:
+            for source, n in conn.execute(select(articles.c.source, func.count()).group_by(articles.c.source)):
+                entry(source or "?")["stored"] = n
+            for source, n in conn.execute(
+                select(articles.c.source, func.count()).select_from(aliases.join(articles)).group_by(articles.c.source)
+            ):
+                entry(source or "?")["aliases"] = n
+            given_up = case((and_(frontier.c.state == FAILED, frontier.c.attempts >= max_attempts), 1), else_=0)
+            for section, state, n, stopped in conn.execute(
+                select(frontier.c.section, frontier.c.state, func.count(), func.sum(given_up))
+                .group_by(frontier.c.section, frontier.c.state)
+            ):
+                entry(section)[state] = n
+                if state == FAILED:
+                    entry(section)["given_up"] = int(stopped or 0)
+            for section in list(out):
+                entry(section)["reasons"] = [
+                    dict(row._mapping) for row in conn.execute(
+                        select(frontier.c.article_key, frontier.c.attempts, frontier.c.last_error, frontier.c.last_tried)
+                        .where(frontier.c.section == section, frontier.c.state == FAILED)
+                        .order_by(frontier.c.last_tried.desc(), frontier.c.article_key).limit(reasons)
+                    )
+                ]
+            for key, n in conn.execute(select(rejected.c.article_key, func.count()).group_by(rejected.c.article_key)):
+                entry(key.split("/", 1)[0] if key else "?")["rejected"] += n
+        return out
 
     def _write_transaction(self):
         return _RetryingTransaction(self.write_engine)
@@ -352,13 +555,15 @@ class _RetryingTransaction:
 # Statements of the hot paths, built once (SQLAlchemy then reuses their compiled form).
 _INSERT_SQLITE = sqlite_insert(articles).on_conflict_do_nothing().returning(articles.c.id)
 _INSERT_PG = pg_insert(articles).on_conflict_do_nothing().returning(articles.c.id)
+_VIA_ALIAS = articles.c.id.in_(select(aliases.c.article_id).where(aliases.c.article_key == bindparam("article_key")))
 _MATCH = (
-    select(articles.c.id, articles.c.url, articles.c.source_key, articles.c.title_key, articles.c.published_date,
-           articles.c.source, articles.c.content_hash)
+    select(articles.c.id, articles.c.url, articles.c.article_key, articles.c.source_key, articles.c.title_key,
+           articles.c.published_date, articles.c.source, articles.c.content_hash, _VIA_ALIAS.label("via_alias"))
     .where(
         or_(
+            articles.c.article_key == bindparam("article_key"),
             articles.c.url == bindparam("url"),
-            articles.c.id.in_(select(aliases.c.article_id).where(aliases.c.url == bindparam("url"))),
+            _VIA_ALIAS,
             articles.c.source_key == bindparam("source_key"),
             and_(articles.c.title_key == bindparam("title_key"),
                  articles.c.published_date == bindparam("published_date"),
@@ -369,17 +574,38 @@ _MATCH = (
     .limit(20)
 )
 _SIMILAR = (
-    select(articles.c.id, articles.c.url, articles.c.body_minhash)
+    select(articles.c.id, articles.c.url, articles.c.article_key, articles.c.body_minhash)
     .where(articles.c.id.in_(select(body_bands.c.article_id).where(body_bands.c.band.in_(bindparam("bands", expanding=True)))))
     .where(articles.c.url != bindparam("url"))
     .limit(50)
 )
-_KNOWN = select(articles.c.url, articles.c.headline_key).where(articles.c.url.in_(bindparam("urls", expanding=True))).union_all(
-    select(aliases.c.url, literal(None).label("headline_key")).where(aliases.c.url.in_(bindparam("urls", expanding=True)))
+_KNOWN = select(articles.c.article_key, articles.c.headline_key).where(
+    articles.c.article_key.in_(bindparam("keys", expanding=True))
+).union_all(
+    select(aliases.c.article_key, literal(None).label("headline_key")).where(
+        aliases.c.article_key.in_(bindparam("keys", expanding=True))
+    )
+)
+# The article a key names: its own row, or the row it is an alias of.
+_ARTICLE_OF_KEY = select(articles.c.id).where(articles.c.article_key == bindparam("key")).union_all(
+    select(aliases.c.article_id).where(aliases.c.article_key == bindparam("key"))
+).limit(1)
+_KEY_OF_ID = select(articles.c.article_key).where(articles.c.id == bindparam("id"))
+_OWNER = select(articles.c.url, articles.c.title_key).where(articles.c.source_key == bindparam("key"))
+_GONE = select(frontier.c.article_key).where(
+    frontier.c.article_key.in_(bindparam("keys", expanding=True)), frontier.c.state == GONE
 )
 
 
-_MISSING = select(missing_articles.c.url).where(missing_articles.c.url.in_(bindparam("urls", expanding=True)))
+def _clear_frontier(conn: Connection, keys: list[str]) -> None:
+    for chunk in _chunks(keys):
+        conn.execute(frontier.delete().where(frontier.c.article_key.in_(chunk)))
+
+
+def _chunks(values: list, size: int = 500) -> Iterator[list]:
+    """Lists of at most ``size``: an IN list stays under SQLite's limit on bound parameters."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _make_engine(url: str) -> Engine:
@@ -411,32 +637,18 @@ def _make_engine(url: str) -> Engine:
     return create_engine(sa_url, pool_pre_ping=True)
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def _item_to_row(item: Mapping[str, Any]) -> dict[str, Any]:
+def _item_to_row(item: Mapping[str, Any], keys: StoryKeys) -> dict[str, Any]:
     row = {field: item.get(field) for field in ARTICLE_FIELDS}  # the exported fields only
     row["authors"] = json.dumps(list(item.get("authors") or []), ensure_ascii=False)
-    row["published_date"] = _as_date(item.get("published_date"))
-    row["content_hash"] = content_hash(item.get("body"))
-    row["title_key"] = title_key(item.get("title")) or None
-    row["headline_key"] = title_key(item.get("maghress_title") or item.get("title")) or None
-    row["source_key"] = canonical_key(item.get("source_url")) or None
-    sig = _signature(item)
+    row["published_date"] = keys.day
+    row["content_hash"] = keys.body
+    row["title_key"] = keys.title
+    row["headline_key"] = keys.headline
+    row["source_key"] = keys.publisher
+    row["article_key"] = keys.article
+    sig = keys.signature()
     row["body_minhash"] = similarity.to_bytes(sig) if sig is not None else None
     return row
-
-
-def _signature(item: Mapping[str, Any]):
-    return similarity.signature(item.get("body"))
 
 
 def _row_to_item(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -451,7 +663,8 @@ def store_for(crawler) -> Store:
     """The crawl's one ``Store`` (spider and pipelines share it), opened on first use."""
     store = getattr(crawler, "_newscrawl_store", None)
     if store is None:
-        store = Store(crawler.settings.get("NEWSCRAWL_DATABASE_URL"))
+        settings = crawler.settings
+        store = Store(settings.get("NEWSCRAWL_DATABASE_URL"), min_body_words=settings.getint("NEWSCRAWL_MIN_BODY_WORDS", MIN_BODY_WORDS))
         crawler._newscrawl_store = store
         logger.info("Article store: %s", safe_url(store.url))
     return store

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from sqlalchemy import (
     BigInteger,
     LargeBinary,
@@ -13,9 +16,14 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    inspect,
+    text,
 )
+from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 2
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -24,7 +32,7 @@ articles = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     # The item's fields, in ARTICLE_FIELDS order.
-    Column("url", Text, nullable=False, unique=True),
+    Column("url", Text, nullable=False, unique=True),  # as data: identity is article_key
     Column("maghress_id", BigInteger),
     Column("source", Text),
     Column("source_name", Text),
@@ -46,13 +54,16 @@ articles = Table(
     Column("content_hash", Text),  # sha1 of the normalised body
     Column("title_key", Text),  # normalize.title_key(title)
     Column("headline_key", Text),  # title_key of the headline as Maghress shows it (re-crawls compare it)
-    Column("source_key", Text, unique=True),  # normalize.canonical_key(source_url)
+    Column("source_key", Text, unique=True),  # keys.publisher_key(source_url); NULL when it names no single article
+    # keys.ArticleKey: "<section>/<maghress id>" from the URL path, whatever the host (since version 3).
+    Column("article_key", Text),
     Column("body_minhash", LargeBinary),  # similarity.signature(body), for near-identical bodies
 )
 Index("ix_articles_title_key_date", articles.c.title_key, articles.c.published_date)
 Index("ix_articles_content_hash", articles.c.content_hash)
 Index("ix_articles_published_date", articles.c.published_date)
 Index("ix_articles_source", articles.c.source)
+Index("ux_articles_article_key", articles.c.article_key, unique=True)
 
 # Other URLs of a stored article: the same story republished under another
 # Maghress id, or reached through another URL. Kept, never lost.
@@ -63,7 +74,9 @@ aliases = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("first_seen", Text, nullable=False),
+    Column("article_key", Text),  # the alias's own Maghress key (since version 3)
 )
+Index("ux_article_aliases_article_key", aliases.c.article_key, unique=True)
 
 # LSH bands of each article's body signature: near-duplicate candidates in one indexed query.
 body_bands = Table(
@@ -73,19 +86,53 @@ body_bands = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
 )
 
-# Back-catalogue crawls (-a ids=…): Maghress article URLs that answered "not found", so that
-# a later run does not ask again (unless it refreshes). Since version 2.
-missing_articles = Table(
-    "missing_articles",
+# The frontier (since version 3): every Maghress article a crawl has seen (listing, ticker, id walk)
+# and not yet stored, with what happened to it. A stored article (or alias) leaves it.
+#   pending: seen, not fetched yet (or the crawl stopped before it was stored);
+#   failed:  its page failed (after Scrapy's retries) or gave no storable article; tried again by the next
+#            runs until ``attempts`` reaches NEWSCRAWL_MAX_ATTEMPTS, then only reported;
+#   gone:    answered 404/410 (or redirected away from any article): not asked again (refresh=true asks).
+frontier = Table(
+    "article_frontier",
     metadata,
-    Column("url", Text, primary_key=True),
-    Column("source", Text, nullable=False),
+    Column("article_key", Text, primary_key=True),
+    Column("section", Text, nullable=False),
     Column("maghress_id", BigInteger, nullable=False),
-    Column("status", Integer, nullable=False),
+    Column("url", Text, nullable=False),  # where it was seen: the next fetch asks there
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
     Column("first_seen", Text, nullable=False),
-    Column("last_checked", Text, nullable=False),
+    Column("last_tried", Text),
 )
-Index("ix_missing_articles_source_id", missing_articles.c.source, missing_articles.c.maghress_id)
+Index("ix_article_frontier_state", frontier.c.state, frontier.c.section)
+
+# How far each source's listing walk got (since version 3): a walk that did not end (killed, or a listing
+# page that failed) is walked again by the next run until it meets an article of the deepest page that
+# walk fetched, whatever its "nothing new" stop says (new articles push the old ones down the pages).
+listing_walks = Table(
+    "listing_walks",
+    metadata,
+    Column("section", Text, primary_key=True),
+    Column("state", Text, nullable=False),  # "walking" or "done"
+    Column("pages", Integer, nullable=False),  # the deepest listing page the walk fetched
+    Column("last_keys", Text),  # JSON: the article keys of the deepest page it fetched
+    Column("started_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)
+
+# Rows the database refused (since version 3): the article as JSON, the error, when. The other rows of
+# the batch are written; the crawl ends with a non-zero exit; `newscrawl status` shows them.
+rejected = Table(
+    "rejected_articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_key", Text),
+    Column("url", Text),
+    Column("item", Text, nullable=False),  # JSON
+    Column("error", Text, nullable=False),
+    Column("rejected_at", Text, nullable=False),
+)
 
 schema_info = Table(
     "newscrawl_schema",
@@ -94,11 +141,62 @@ schema_info = Table(
     Column("applied_at", Text, nullable=False),
 )
 
-#: version -> statements that bring a database of version-1 to it. Version 1 is create_all.
-#: (New tables need no statement: ``create_all`` adds them to an older database before migrating.)
-MIGRATIONS: dict[int, list[str]] = {
+
+
+def _fill_article_keys(conn: Connection) -> None:
+    """Version 3: every stored article and alias gets the key of its URL (the oldest row of a key keeps it)."""
+    from newscrawl.keys import article_key
+
+    taken: set[str] = set()
+    for table in ("articles", "article_aliases"):
+        id_column = "id" if table == "articles" else "url"
+        order = "id" if table == "articles" else "first_seen, url"
+        rows = conn.execute(text(f"SELECT {id_column}, url FROM {table} ORDER BY {order}")).all()
+        updates = []
+        for row_id, url in rows:
+            key = article_key(url)
+            if key is not None and str(key) not in taken:
+                taken.add(str(key))
+                updates.append({"row": row_id, "key": str(key)})
+        if updates:
+            conn.execute(text(f"UPDATE {table} SET article_key = :key WHERE {id_column} = :row"), updates)
+        left = len(rows) - len(updates)
+        if left:
+            logger.warning("Schema version 3: %d rows of %s share a Maghress article with an older row (or name "
+                           "none); they are kept, without a key", left, table)
+
+
+def _missing_into_frontier(conn: Connection) -> None:
+    """Version 3: the back-catalogue's "not found" ids become the frontier's ``gone`` articles."""
+    if "missing_articles" not in inspect(conn).get_table_names():
+        return
+    rows = conn.execute(text("SELECT source, maghress_id, url, status, first_seen, last_checked FROM missing_articles"))
+    values = {}
+    for section, maghress_id, url, status, first_seen, last_checked in rows:
+        values[f"{section}/{maghress_id}"] = {
+            "article_key": f"{section}/{maghress_id}", "section": section, "maghress_id": maghress_id, "url": url,
+            "state": "gone", "attempts": 1, "last_error": f"HTTP {status}", "first_seen": first_seen,
+            "last_tried": last_checked,
+        }
+    if values:
+        conn.execute(frontier.insert(), list(values.values()))
+    conn.execute(text("DROP TABLE missing_articles"))
+
+
+#: version -> steps that bring a database of version-1 to it: SQL statements, or functions of a
+#: connection. Version 1 is create_all. (New tables need no step: ``create_all`` adds them to an older
+#: database before migrating; new indexes of existing tables do.)
+MIGRATIONS: dict[int, list[str | Callable[[Connection], None]]] = {
     2: [
         "ALTER TABLE articles ADD COLUMN extractor TEXT",
         "ALTER TABLE articles ADD COLUMN generic_fields TEXT",
+    ],
+    3: [
+        "ALTER TABLE articles ADD COLUMN article_key TEXT",
+        "ALTER TABLE article_aliases ADD COLUMN article_key TEXT",
+        _fill_article_keys,
+        "CREATE UNIQUE INDEX ux_articles_article_key ON articles (article_key)",
+        "CREATE UNIQUE INDEX ux_article_aliases_article_key ON article_aliases (article_key)",
+        _missing_into_frontier,
     ],
 }

@@ -1,0 +1,28 @@
+"""Names of the crawl stats that components read from one another, and the exit codes they lead to.
+
+Stats written and read in different modules (the pipelines and the crawl
+command, the store pipeline and the distributed scheduler, the spider and the
+layout alarm) are named here once, so a renamed key cannot silently break
+the reader.
+"""
+
+#: Prefix of every item dropped, by reason: ``newscrawl/dropped/<reason>``.
+DROPPED = "newscrawl/dropped"
+
+# The store pipeline.
+STORE_BUFFERED = "newscrawl/store/buffered"  # articles held, not yet written (a distributed worker is busy)
+STORE_WRITE_FAILED = "newscrawl/store/write_failed"  # batches the database refused (then written row by row)
+STORE_REJECTED = "newscrawl/store/rejected"  # rows the database refused alone: in rejected_articles
+STORE_LOST = "newscrawl/store/lost"  # rows that could not even be recorded as rejected: fetched again next run
+
+# Deduplication.
+PUBLISHER_URL_CONFLICT = "newscrawl/dedup/publisher_url_conflict"  # one publisher URL, different headlines
+
+# The frontier (articles seen and not yet stored).
+FRONTIER_DUE = "newscrawl/frontier/due"  # pending or failed articles fetched first by this run
+FRONTIER_GIVEN_UP = "newscrawl/frontier/given_up"  # failed NEWSCRAWL_MAX_ATTEMPTS times: reported, not fetched
+FRONTIER_FAILED = "newscrawl/frontier/failed"  # article pages that failed in this run (recorded, retried)
+FRONTIER_GONE = "newscrawl/frontier/gone"  # article pages that answered 404/410 in this run
+
+#: ``scrapy crawl`` exit status when some articles could not be stored (rejected or lost).
+STORE_EXIT_CODE = 4

@@ -1,0 +1,1 @@
+"""Test scaffolding: servers, fixture builders, frozen schemas (never imported by the product)."""
