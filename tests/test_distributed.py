@@ -93,6 +93,12 @@ def test_three_workers_on_postgresql(mirror, redis_url, tmp_path, postgresql_adm
     workers = [start_worker(server.origin, database_url, redis_url, tmp_path, n) for n in names]
     stats = finish(workers, tmp_path, names)
     _check_every_page_once_and_every_article_stored(server, ids, database_url, stats)
+    # The mirror's pages name the production host as canonical: a re-crawl by two workers still finds
+    # every article stored and asks only for the first listing page (and each worker for robots.txt).
+    server.clear_log()
+    again = ["r1", "r2"]
+    finish([start_worker(server.origin, database_url, redis_url, tmp_path, n) for n in again], tmp_path, again)
+    assert set(server.requests) == {"/robots.txt", "/fr/lopinion"} and server.requests.count("/fr/lopinion") == 1
 
 
 def test_a_worker_killed_halfway_leaves_nothing_missing(mirror, redis_url, tmp_path):

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from newscrawl.fixtureserver import FixtureServer
+
 from .conftest import REPO
 from .servers import free_port, scrapyd_server
+from .support.mirrors import canonical_mirror
 from .test_crawl_e2e import EXPECTED
 
 pytestmark = pytest.mark.timeout(300)
@@ -70,22 +73,26 @@ def crawl_settings(db: Path) -> dict:
     return {"NEWSCRAWL_DATABASE_URL": f"sqlite:///{db}", "AUTOTHROTTLE_ENABLED": "False"}
 
 
-def test_deploy_list_schedule_and_reschedule(egg, site_server, tmp_path):
+def test_deploy_list_schedule_and_reschedule(egg, tmp_path):
     data_dir = tmp_path / "data"
-    with scrapyd_server(tmp_path / "scrapyd", env={"NEWSCRAWL_DATA_DIR": str(data_dir)}) as url:
+    # A mirror whose pages name the production host as canonical: the second job must still find all stored.
+    with scrapyd_server(tmp_path / "scrapyd", env={"NEWSCRAWL_DATA_DIR": str(data_dir)}) as url, \
+            FixtureServer(canonical_mirror(tmp_path / "mirror")) as site:
         deploy(url, egg)
         spiders = requests.get(f"{url}/listspiders.json", params={"project": "newscrawl"}, timeout=30).json()
         assert sorted(spiders["spiders"]) == ["lopinion", "maghress"]
         db = tmp_path / "articles.db"
-        first = schedule(url, start_url=f"{site_server.origin}/fr/lopinion", settings=crawl_settings(db))
+        first = schedule(url, start_url=f"{site.origin}/fr/lopinion", settings=crawl_settings(db))
         wait_finished(url, [first])
         assert count(db) == len(EXPECTED)
         # No items_dir: the default CSV lands under NEWSCRAWL_DATA_DIR, not in scrapyd's own directories.
         csvs = list((data_dir / "exports").glob("lopinion-*.csv"))
         assert len(csvs) == 1 and csvs[0].read_text("utf-8").count("/fr/lopinion/") == len(EXPECTED)
-        second = schedule(url, start_url=f"{site_server.origin}/fr/lopinion", settings=crawl_settings(db))
+        site.clear_log()
+        second = schedule(url, start_url=f"{site.origin}/fr/lopinion", settings=crawl_settings(db))
         wait_finished(url, [second])
         assert count(db) == len(EXPECTED)
+        assert sorted(site.requests) == ["/fr/lopinion", "/robots.txt"]
 
 
 def test_two_jobs_at_once_through_scrapyd_store_each_article_once(egg, site_server, tmp_path):
