@@ -104,7 +104,7 @@ ADDONS = {
 }
 # Per publisher host: "never", "auto" (render when the plain page lacks the body) or "always".
 # Defaults come from each source's `render` in the registry; entries here override them.
-# Other hosts (a mirror's, for instance) are "never" unless listed.
+# Other hosts (a mirror's, for instance) take the mode of the article's source unless listed.
 NEWSCRAWL_RENDER_MODES = {}
 NEWSCRAWL_BROWSER_PATH = ""  # empty: the first chromium on PATH (env NEWSCRAWL_BROWSER_PATH too)
 NEWSCRAWL_RENDER_TIMEOUT = 20.0  # seconds per rendered page
