@@ -1,9 +1,11 @@
 """The floor: a bare Scrapy spider that requests exactly the pages `lopinion` requests, and does nothing else.
 
 It follows the listing's pagination, the L'Opinion links of the listing and
-of every page's ticker, and each article's read-at-source link, extracting
-only those links (with plain CSS/XPath selectors and no fallbacks), and
-yields no items.
+of every page's ticker (whatever form they take — a slug, a query, the
+production host — each asked at the mirror as ``/fr/lopinion/<id>``, as
+`lopinion` does), and each article's read-at-source link, extracting only
+those links (with plain CSS/XPath selectors and no fallbacks), and yields no
+items.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 
 import scrapy
 
-ARTICLE = re.compile(r"/fr/lopinion/\d+/?$")
+ARTICLE = re.compile(r"/fr/lopinion/(\d+)")
 
 
 class BareSpider(scrapy.Spider):
@@ -21,15 +23,16 @@ class BareSpider(scrapy.Spider):
     def __init__(self, start_url: str, **kwargs):
         super().__init__(**kwargs)
         self.start_url = start_url
+        self.origin = re.match(r"https?://[^/]+", start_url).group(0)
 
     async def start(self):
         yield scrapy.Request(self.start_url, callback=self.parse_listing)
 
     def _articles(self, response, xpath):
         for href in response.xpath(xpath).getall():
-            url = response.urljoin(href)
-            if ARTICLE.search(url):
-                yield scrapy.Request(url, callback=self.parse_article)
+            m = ARTICLE.search(href)
+            if m:
+                yield scrapy.Request(f"{self.origin}/fr/lopinion/{m.group(1)}", callback=self.parse_article)
 
     def parse_listing(self, response):
         yield from self._articles(response, "//a/@href")

@@ -18,6 +18,7 @@ from newscrawl.mirror import generate
 from newscrawl.store import Store
 
 from .conftest import REPO
+from .test_crawl_e2e import EXPECTED
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -130,3 +131,48 @@ def test_without_redis_nothing_changes(tmp_path):
                              "c = P(g()).create_crawler(S); c._apply_settings(); print(c.settings.get('SCHEDULER'))"],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1] == "scrapy.core.scheduler.Scheduler", result.stderr[-2000:]
+
+
+def test_a_republished_story_fetches_its_publisher_page_once_across_workers(redis_url, tmp_path, site_copy):
+    """5010005 and 5010006 (listing pages 1 and 2) share a publisher page, slow to answer: whichever worker
+    meets the second id while the page is in flight (its own or another's), the page is fetched once."""
+    publisher_page = "/Khamssa-w-Khmiss-Jaylann-le-retour-manifeste_a22940.html"
+    routes = json.loads((site_copy / "_routes.json").read_text())
+    routes[publisher_page] = {"delay": 1.5}
+    (site_copy / "_routes.json").write_text(json.dumps(routes))
+    database_url = f"sqlite:///{tmp_path / 'a.db'}"
+    with FixtureServer(site_copy) as server:
+        names = ["s1", "s2"]
+        stats = finish([start_worker(server.origin, database_url, redis_url, tmp_path, n) for n in names],
+                       tmp_path, names)
+        assert [p for p in server.requests if p.startswith(publisher_page)] == [publisher_page]
+    store = Store(database_url)
+    pair = {a["maghress_id"] for a in store.iter_articles()} & {5010005, 5010006}
+    assert len(pair) == 1
+    (kept,) = pair
+    assert store.aliases_of(f"{server.origin}/fr/lopinion/{kept}") == [
+        f"{server.origin}/fr/lopinion/{({5010005, 5010006} - pair).pop()}"]
+    assert sum(s.get("newscrawl/source/pages", 0) for s in stats) >= 7
+
+
+def test_articles_waiting_for_a_publisher_page_another_worker_claimed_are_not_lost(redis_url, tmp_path, site_copy):
+    """A worker that meets a publisher page another worker claimed does not fetch it; when idle, it stores the
+    articles that waited from Maghress (one row and its alias): nothing lost, the page fetched by nobody twice."""
+    from newscrawl.normalize import canonical_key
+
+    publisher_page = "/Khamssa-w-Khmiss-Jaylann-le-retour-manifeste_a22940.html"
+    database_url = f"sqlite:///{tmp_path / 'a.db'}"
+    with FixtureServer(site_copy) as server:
+        # The claim of a worker of this crawl that is fetching the page (resumed crawl: its keys are kept).
+        redis.Redis.from_url(redis_url).sadd("newscrawl:lopinion:default:publishers",
+                                             canonical_key(server.origin + publisher_page))
+        worker = start_worker(server.origin, database_url, redis_url, tmp_path, "w", "-s", "NEWSCRAWL_REDIS_RESUME=true")
+        (stats,) = finish([worker], tmp_path, ["w"])
+        assert not [p for p in server.requests if p.startswith(publisher_page)]
+    store = Store(database_url)
+    pair = {a["maghress_id"] for a in store.iter_articles()} & {5010005, 5010006}
+    assert len(pair) == 1
+    (kept,) = pair
+    assert store.aliases_of(f"{server.origin}/fr/lopinion/{kept}") == [
+        f"{server.origin}/fr/lopinion/{({5010005, 5010006} - pair).pop()}"]
+    assert stats["newscrawl/store/inserted"] == len(EXPECTED)

@@ -436,7 +436,8 @@ class MaghressSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newscrawl/article/pages")
         if not backfill:
             ticker = self._ticker_entries(response)
-            yield from self._fetch_articles([e.ref for e in ticker if e.ref.key not in self._stored(ticker, False)])
+            stored = self._stored(ticker, compare_headlines=False)
+            yield from self._fetch_articles([e.ref for e in ticker if e.ref.key not in stored])
         raw = maghress.parse_article(response, response.url)
         source = self._identify_source(raw)
         raw["source"] = source.slug if source else raw["source"]
