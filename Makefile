@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup crawl demo test eval bench clean
+.PHONY: setup system-packages crawl demo test eval eval-real bench clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,12 @@ crawl: setup
 demo: setup
 	$(BIN)/newscrawl demo
 
-test: setup
+# The servers the tests start (PostgreSQL, Redis, Chromium) come from Debian's packages: installed when
+# missing and run as root, else one line naming the apt-get command (.ci/system-packages).
+system-packages:
+	@bash .ci/system-packages
+
+test: setup system-packages
 	$(BIN)/python -m pytest
 
 # The quality gate's table: per publisher parser, per field, accuracy over the golden pages.
