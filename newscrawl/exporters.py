@@ -8,8 +8,9 @@ from scrapy.exporters import CsvItemExporter, JsonLinesItemExporter
 
 from newscrawl.items import ARTICLE_FIELDS
 
-# A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection"), the
+# full-width forms included: spreadsheets with East Asian input read "＝SUM(…)" as "=SUM(…)".
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def neutralise_formula(value: str) -> str:

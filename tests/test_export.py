@@ -14,7 +14,9 @@ from newscrawl.store import Store
 
 from .conftest import REPO
 
-HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"clic\")", "+33 612", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
+HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"clic\")", "+33 612", "-2+3", "@SUM(A1)", "\tTab", "\rCR",
+           # Full-width forms, which spreadsheets take for = + - @.
+           "\uff1dHYPERLINK(\"http://evil.example\")", "\uff0b1+1", "\uff0d1+1", "\uff20SUM(A1)"]
 
 
 def test_neutralise_formula():

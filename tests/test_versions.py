@@ -1,0 +1,46 @@
+"""The dependencies whose private APIs the project uses: installed within the bounds pyproject.toml declares,
+and still offering what the project reaches into. An upgrade past a bound is a deliberate, tested change."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib.metadata import version
+
+import pytest
+from packaging.requirements import Requirement
+
+from .conftest import REPO
+
+BOUNDED = ("scrapy-playwright", "scrapy-redis")
+
+
+def _requirements() -> dict[str, Requirement]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    return {Requirement(r).name: Requirement(r) for r in project["dependencies"]}
+
+
+@pytest.mark.parametrize("name", BOUNDED)
+def test_bounded_dependencies_have_an_upper_bound_that_the_installed_version_meets(name):
+    requirement = _requirements()[name]
+    assert any(spec.operator in ("<", "<=", "==", "~=") for spec in requirement.specifier), requirement
+    assert requirement.specifier.contains(version(name)), f"{name} {version(name)} is outside {requirement}"
+
+
+def test_datasketch_offers_the_minhash_scheme_the_store_uses():
+    assert _requirements()["datasketch"].specifier.contains("2.0")
+    from newscrawl.store import similarity
+
+    assert similarity.signature(" ".join(f"mot{i}" for i in range(60))) is not None
+
+
+def test_the_private_apis_the_project_reaches_into_are_still_there():
+    from scrapy.core.engine import ExecutionEngine
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+    from scrapy_redis.scheduler import Scheduler
+
+    # newscrawl/playwright_handler.py: started on demand, contexts retired by name.
+    assert callable(getattr(ScrapyPlaywrightDownloadHandler, "_launch"))
+    assert callable(getattr(ScrapyPlaywrightDownloadHandler, "_maybe_launch_in_thread"))
+    # newscrawl/distributed.py: a shorter engine heartbeat for idle workers; the scheduler's queue and server.
+    assert hasattr(ExecutionEngine, "_SLOT_HEARTBEAT_INTERVAL")
+    assert callable(getattr(Scheduler, "open")) and callable(getattr(Scheduler, "enqueue_request"))
