@@ -28,8 +28,9 @@ FIXTURE_SITE = REPO_ROOT / "tests" / "site"
 
 def _default_database_url() -> str:
     from newscrawl import settings
+    from newscrawl.store.database import database_url
 
-    return settings.NEWSCRAWL_DATABASE_URL
+    return database_url(settings.NEWSCRAWL_DATABASE_URL, settings.NEWSCRAWL_DATABASE_URL_FILE)
 
 
 # -- demo ---------------------------------------------------------------------

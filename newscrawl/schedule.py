@@ -6,6 +6,7 @@ A plan is a TOML file of entries::
     scrapyd = ["http://127.0.0.1:6800"]     # one or more nodes
     project = "newscrawl"
     # username = "..."; password_env = "SCRAPYD_PASSWORD"   (credentials, when scrapyd asks)
+    # timeout = 10                          # seconds to connect to a node, and again to read its answer
 
     [[job]]
     name = "lopinion-hourly"                 # unique; the state file remembers runs by name
@@ -18,10 +19,19 @@ A plan is a TOML file of entries::
 An entry is *due* when its latest cron time (or its interval) has passed
 since it was last submitted. On each node, a due entry is submitted through
 scrapyd's ``schedule.json`` unless the same spider already has a pending or
-running job there (``listjobs.json``): then it waits for the next time. A
-node that does not answer is retried with exponential backoff. The last
-submissions are kept in a small JSON state file, so a restarted scheduler
-(or one run from cron with ``--once``) neither forgets nor repeats runs.
+running job there (``listjobs.json``): then it asks again after a back-off
+(1 s, doubling to a minute), never in a busy loop, and logs once that it
+waits, not at every look. A node that does not answer (refused, or accepted
+and silent past ``timeout``) is retried with exponential backoff while the
+other nodes are served. The last submissions are kept in a small JSON state
+file, so a restarted scheduler (or one run from cron with ``--once``)
+neither forgets nor repeats runs.
+
+A database password never belongs in a plan: scrapyd writes every job's
+settings to its log and job list. Give the job ``NEWSCRAWL_DATABASE_URL_FILE``
+(a file the scrapyd service can read) or set ``NEWSCRAWL_DATABASE_URL`` in the
+scrapyd service's environment; a plan whose settings carry a password is
+refused.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import os
 import re
 import time
 import tomllib
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -59,6 +70,7 @@ class Entry:
     settings: dict[str, str] = field(default_factory=dict)
     username: str | None = None
     password: str | None = None
+    timeout: float = 10.0  # seconds to connect, and again to read an answer
 
     def last_due(self, now: datetime, last_run: datetime | None) -> datetime | None:
         """The moment this entry last became due, if it has not been submitted since; else ``None``."""
@@ -131,14 +143,65 @@ def load_plan(path: str | Path) -> list[Entry]:
                 settings={k: str(v) for k, v in merged.get("settings", {}).items()},
                 username=merged.get("username"),
                 password=password,
+                timeout=_positive(merged.get("timeout", 10), f"{where}: timeout"),
             )
         )
+        _refuse_secrets(entries[-1], where)
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
         raise PlanError(f"{path}: job names must be unique, got {names}")
     if not entries:
         raise PlanError(f"{path}: no [[job]] entry")
     return entries
+
+
+def _positive(value: Any, where: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    raise PlanError(f"{where} = {value!r}: expected a number of seconds above 0")
+
+
+def _refuse_secrets(entry: Entry, where: str) -> None:
+    """A password in a job's settings or arguments would be written to scrapyd's log and job list."""
+    for name, value in {**entry.settings, **entry.args}.items():
+        if "://" in value and urlsplit(value).password:
+            raise PlanError(f"{where}: {name} holds a password, which scrapyd would write to its log and job "
+                            "list; use NEWSCRAWL_DATABASE_URL_FILE (a file the scrapyd service reads) or "
+                            "NEWSCRAWL_DATABASE_URL in the scrapyd service's environment (see docs/scheduling.md)")
+
+
+class ScrapydNode:
+    """The two calls the scheduler makes to a scrapyd node, each with a connect and a read timeout.
+
+    (scrapyd-client's ``ScrapydClient`` sends its requests without a timeout: a node that accepts the
+    connection and never answers would stop the scheduler for good.)
+    """
+
+    def __init__(self, url: str, username: str | None, password: str | None, timeout: float):
+        import requests
+
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "newscrawl-schedule"
+        if username:
+            self.session.auth = (username, password or "")
+        self.timeout = (timeout, timeout)
+
+    def _call(self, method: str, endpoint: str, **kwargs) -> dict:
+        response = self.session.request(method, f"{self.url}/{endpoint}.json", timeout=self.timeout, **kwargs)
+        try:
+            answer = response.json()
+        except ValueError:
+            raise RuntimeError(f"HTTP {response.status_code}, not JSON: {response.text[:200]!r}") from None
+        if answer.get("status") != "ok":
+            raise RuntimeError(f"scrapyd says {answer.get('status')}: {answer.get('message', answer)}")
+        return answer
+
+    def jobs(self, project: str) -> dict:
+        return self._call("GET", "listjobs", params={"project": project})
+
+    def schedule(self, project: str, spider: str, args: list[tuple[str, str]]) -> str:
+        return self._call("POST", "schedule", data=[*args, ("project", project), ("spider", spider)])["jobid"]
 
 
 class State:
@@ -170,11 +233,11 @@ class Scheduler:
         self.clock = clock or (lambda: datetime.now(timezone.utc).astimezone())
         self.retry_at: dict[tuple[str, str], float] = {}
         self.failures: dict[tuple[str, str], int] = {}
+        self.busy: dict[tuple[str, str], int] = {}  # looks that found the spider still busy, in a row
+        self.calls = 0  # requests made to scrapyd nodes (for the tests' "never spins")
 
-    def _client(self, entry: Entry, node: str):
-        from scrapyd_client.pyclient import ScrapydClient
-
-        return ScrapydClient(node, entry.username, entry.password)
+    def _client(self, entry: Entry, node: str) -> ScrapydNode:
+        return ScrapydNode(node, entry.username, entry.password, entry.timeout)
 
     def run_due(self) -> dict[str, int]:
         """Submit every due entry on every node once; returns counts of submitted, busy, failed, waiting."""
@@ -195,12 +258,20 @@ class Scheduler:
         key = (entry.name, node)
         try:
             client = self._client(entry, node)
+            self.calls += 1
             jobs = client.jobs(entry.project)
             active = [j for j in jobs.get("pending", []) + jobs.get("running", []) if j.get("spider") == entry.spider]
             if active:
-                logger.info("%s: %s on %s still has job %s %s; not starting another",
-                            entry.name, entry.spider, node, active[0].get("id"), "pending" if active[0] in jobs.get("pending", []) else "running")
+                # Ask again after a back-off (1 s, doubling to max_backoff), and say so once, not at every look.
+                looks = self.busy.get(key, 0) + 1
+                self.busy[key] = looks
+                self.retry_at[key] = time.monotonic() + min(self.max_backoff, 2 ** (looks - 1))
+                if looks == 1:
+                    state = "pending" if active[0] in jobs.get("pending", []) else "running"
+                    logger.info("%s: %s on %s still has job %s %s; not starting another until it ends",
+                                entry.name, entry.spider, node, active[0].get("id"), state)
                 return "busy"
+            self.calls += 1
             job_id = client.schedule(entry.project, entry.spider, entry.schedule_args())
         except Exception as exc:  # requests errors, scrapyd errors, malformed answers
             failures = self.failures.get(key, 0) + 1
@@ -210,6 +281,8 @@ class Scheduler:
             logger.warning("%s: scrapyd at %s did not take the job (%s); retrying in %.0f s", entry.name, node,
                            _short(exc), delay)
             return "failed"
+        if self.busy.pop(key, 0):
+            logger.info("%s: the last job of %s on %s has ended", entry.name, entry.spider, node)
         self.failures.pop(key, None)
         self.retry_at.pop(key, None)
         self.state.record(entry, node, now)
@@ -217,14 +290,17 @@ class Scheduler:
         return "submitted"
 
     def seconds_to_next(self) -> float:
+        """Until the next thing to do: an entry becoming due, or a waiting one (busy, failed) asking again."""
         now = self.clock()
-        waits = [1.0]
+        waits = []
         for entry in self.entries:
             for node in entry.nodes:
                 last = self.state.last_run(entry, node)
-                waits.append((entry.next_due(now, last) - now).total_seconds())
-        retry = [t - time.monotonic() for t in self.retry_at.values()]
-        return max(0.05, min(waits + retry))
+                if entry.last_due(now, last) is None:
+                    waits.append((entry.next_due(now, last) - now).total_seconds())
+                else:
+                    waits.append(self.retry_at.get((entry.name, node), 0.0) - time.monotonic())
+        return max(0.05, min(waits, default=1.0))
 
     def run_forever(self, stop_after: float | None = None) -> None:
         started = time.monotonic()

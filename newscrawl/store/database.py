@@ -659,12 +659,28 @@ def _row_to_item(row: Mapping[str, Any]) -> dict[str, Any]:
     return item
 
 
+def database_url(url: str | None, url_file: str | None = None) -> str:
+    """The database URL: read from ``url_file`` when one is given (a secret kept out of arguments), else ``url``."""
+    if url_file:
+        try:
+            text = Path(url_file).expanduser().read_text("utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"NEWSCRAWL_DATABASE_URL_FILE={url_file!r}: {exc.strerror or exc}") from None
+        if not text:
+            raise ValueError(f"NEWSCRAWL_DATABASE_URL_FILE={url_file!r} is empty")
+        return text.splitlines()[0].strip()
+    if not url:
+        raise ValueError("no database: set NEWSCRAWL_DATABASE_URL or NEWSCRAWL_DATABASE_URL_FILE")
+    return url
+
+
 def store_for(crawler) -> Store:
     """The crawl's one ``Store`` (spider and pipelines share it), opened on first use."""
     store = getattr(crawler, "_newscrawl_store", None)
     if store is None:
         settings = crawler.settings
-        store = Store(settings.get("NEWSCRAWL_DATABASE_URL"), min_body_words=settings.getint("NEWSCRAWL_MIN_BODY_WORDS", MIN_BODY_WORDS))
+        url = database_url(settings.get("NEWSCRAWL_DATABASE_URL"), settings.get("NEWSCRAWL_DATABASE_URL_FILE"))
+        store = Store(url, min_body_words=settings.getint("NEWSCRAWL_MIN_BODY_WORDS", MIN_BODY_WORDS))
         crawler._newscrawl_store = store
         logger.info("Article store: %s", safe_url(store.url))
     return store
