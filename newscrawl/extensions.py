@@ -194,3 +194,50 @@ def publisher_problems(stats, thresholds: dict[str, float], min_pages: int) -> l
                 problems.append((f"{parser}.{field}", f"publisher parser {parser} found {field} on {share:.0%} of "
                                  f"{pages} pages (minimum {minimum:.0%})", item_field, parser))
     return problems
+
+
+class ReachabilityCheck:
+    """At close: a crawl that reached nothing says so, per source, with the cause.
+
+    A source whose every listing page failed (DNS, refused connection,
+    HTTP errors after retries), or a run that stored nothing while no request
+    got an answer below 400, is logged as one error line per source, listed
+    under ``newscrawl/unreachable``, and our ``scrapy crawl`` exits with
+    status 5: cron and scrapyd see a failed run, not an empty one.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider, reason):
+        from newscrawl import statkeys
+
+        stats = self.crawler.stats
+        lines = []
+        for source in getattr(spider, "sources", ()):
+            slug = source.slug
+            failed = stats.get_value(f"{statkeys.LISTING_FAILED}/{slug}", 0)
+            if failed and not stats.get_value(f"{statkeys.LISTING_PAGES}/{slug}", 0):
+                cause = stats.get_value(f"{statkeys.LISTING_LAST_ERROR}/{slug}", "?")
+                lines.append(f"{slug}: no listing page could be fetched ({failed} tried; last: {cause})")
+        answered = sum(n for key, n in stats.get_stats().items()
+                       if key.startswith("downloader/response_status_count/") and int(key.rsplit("/", 1)[1]) < 400)
+        stored = sum(stats.get_value(f"newscrawl/store/{what}", 0) for what in ("inserted", "updated", "aliased"))
+        if stats.get_value("downloader/request_count", 0) and not answered and not stored:
+            errors = {key.rsplit("/", 1)[1]: n for key, n in stats.get_stats().items()
+                      if key.startswith("downloader/exception_type_count/")}
+            errors.update({f"HTTP {key.rsplit('/', 1)[1]}": n for key, n in stats.get_stats().items()
+                           if key.startswith("downloader/response_status_count/")})
+            cause = max(errors, key=errors.get) if errors else "no answer"
+            lines.append(f"the whole run: no request got an answer, nothing stored (mostly {cause})")
+        if not lines:
+            return
+        for line in lines:
+            logger.error("Unreachable: %s", line)
+        stats.set_value(statkeys.UNREACHABLE, lines)

@@ -11,23 +11,15 @@ address other than the base URL's own.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
 from newscrawl.dupefilter import PAGE_KIND
+from newscrawl.hostpolicy import HostPolicy
 
 logger = logging.getLogger(__name__)
-
-
-def _is_internal_address(host: str) -> bool:
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
 
 
 class PublisherHostGuard:
@@ -41,12 +33,11 @@ class PublisherHostGuard:
     def process_request(self, request, spider=None):
         if request.meta.get(PAGE_KIND) != "publisher":
             return None
-        spider = self.crawler.spider
+        policy = HostPolicy.of(self.crawler.spider)
         parts = urlsplit(request.url)
         host = (parts.hostname or "").lower()
-        allowed = getattr(spider, "publisher_hosts", frozenset())
-        start_host = getattr(spider, "start_host", "")
-        if parts.scheme in ("http", "https") and host in allowed and (host == start_host or not _is_internal_address(host)):
+        # (A name's address is checked when it is resolved: newscrawl.resolver.)
+        if parts.scheme in ("http", "https") and policy.may_fetch_publisher(host) and policy.may_connect(host, host):
             return None
         self.crawler.stats.inc_value("newscrawl/source/refused_redirect")
         logger.warning("Refused %s: not a publisher host (from %s)", request.url,

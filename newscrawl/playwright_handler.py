@@ -6,6 +6,9 @@ scrapy-playwright (and Playwright, ~0.6 s), creates its handler and starts
 Playwright; the browser itself is launched by scrapy-playwright for that
 first page. A crawl that renders nothing pays for none of it.
 
+The browser reaches the network only through ``newscrawl.browserproxy``
+(the crawl's host policy, redirects included), started with Playwright.
+
 Browser memory grows over a long crawl, so every
 ``NEWSCRAWL_RENDER_PAGES_PER_CONTEXT`` renders go to a fresh browser
 context, and a retired context is closed as soon as its last page is done.
@@ -25,6 +28,7 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
         super().__init__(crawler)
         self._crawler = crawler
         self._playwright: Any = None
+        self._proxy: Any = None
         self._start_lock = asyncio.Lock()
         self._renders = 0
         self._pages_per_context = max(1, crawler.settings.getint("NEWSCRAWL_RENDER_PAGES_PER_CONTEXT", 50))
@@ -34,7 +38,15 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
             if self._playwright is None:
                 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+                from newscrawl.browserproxy import BrowserProxy
+                from newscrawl.hostpolicy import HostPolicy
+
+                self._proxy = BrowserProxy(lambda: HostPolicy.of(self._crawler.spider), self._crawler.stats)
+                proxy_url = await self._proxy.start()
                 handler = ScrapyPlaywrightDownloadHandler.from_crawler(self._crawler)
+                # scrapy-playwright 0.0.48 keeps its launch options in handler.config (checked by
+                # tests/test_versions.py); every browser request, loopback included, then goes through the proxy.
+                handler.config.launch_options["proxy"] = {"server": proxy_url}
                 # It would start Playwright when the engine starts; the engine started long ago.
                 self._crawler.signals.disconnect(handler._maybe_launch_in_thread, signals.engine_started)
                 await handler._launch()
@@ -67,4 +79,6 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
     async def close(self) -> None:
         if self._playwright is not None:
             await self._playwright.close()
+        if self._proxy is not None:
+            await self._proxy.close()
         await super().close()

@@ -18,6 +18,9 @@ NEWSPIDER_MODULE = "newscrawl.spiders"
 NEWSCRAWL_DATA_DIR = str(Path(os.environ.get("NEWSCRAWL_DATA_DIR") or "data").expanduser().resolve())
 # sqlite:///relative/path, sqlite:////absolute/path or postgresql://user:pass@host/db
 NEWSCRAWL_DATABASE_URL = os.environ.get("NEWSCRAWL_DATABASE_URL") or f"sqlite:///{NEWSCRAWL_DATA_DIR}/newscrawl.db"
+# A file holding the database URL (password included), read when the store opens: the password then never
+# travels as a job argument or setting (scrapyd logs those). Wins over NEWSCRAWL_DATABASE_URL when set.
+NEWSCRAWL_DATABASE_URL_FILE = os.environ.get("NEWSCRAWL_DATABASE_URL_FILE", "")
 # Writes are batched: a transaction every N articles or every few seconds, and at close.
 NEWSCRAWL_STORE_BATCH_SIZE = 100
 NEWSCRAWL_STORE_FLUSH_SECONDS = 2.0
@@ -76,6 +79,8 @@ LOG_LEVEL = "INFO"
 LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
 # Scrapy's filter, except that a crawl killed with SIGKILL and restarted with its JOBDIR finishes.
 DUPEFILTER_CLASS = "newscrawl.dupefilter.ResumableDupeFilter"
+# Names that resolve to private, loopback or link-local addresses are refused (the mirror's own host aside).
+TWISTED_DNS_RESOLVER = "newscrawl.resolver.GuardedResolver"
 # An article page is one request per Maghress key, whatever host, scheme, slug or query its URL has.
 REQUEST_FINGERPRINTER_CLASS = "newscrawl.dupefilter.ArticleKeyFingerprinter"
 
@@ -83,6 +88,7 @@ EXTENSIONS = {
     "newscrawl.extensions.StatsFile": 500,
     "newscrawl.extensions.JobdirGuard": 0,
     "newscrawl.extensions.LayoutAlarm": 400,
+    "newscrawl.extensions.ReachabilityCheck": 450,  # before StatsFile (500): its verdict is in the stats file
 }
 # `scrapy crawl` that exits 3 when the layout-change alarm went off.
 COMMANDS_MODULE = "newscrawl.commands"

@@ -24,5 +24,15 @@ FRONTIER_GIVEN_UP = "newscrawl/frontier/given_up"  # failed NEWSCRAWL_MAX_ATTEMP
 FRONTIER_FAILED = "newscrawl/frontier/failed"  # article pages that failed in this run (recorded, retried)
 FRONTIER_GONE = "newscrawl/frontier/gone"  # article pages that answered 404/410 in this run
 
+# Listings, per source: ``<key>/<source>``.
+LISTING_PAGES = "newscrawl/listing/ok"  # listing pages parsed
+LISTING_FAILED = "newscrawl/listing/failed"  # listing pages that failed after retries
+LISTING_LAST_ERROR = "newscrawl/listing/last_error"  # why the last one failed ("HTTP 404", "DNSLookupError: …")
+
+#: One line per source the crawl could not reach, and one for a run that reached nothing at all.
+UNREACHABLE = "newscrawl/unreachable"
+
 #: ``scrapy crawl`` exit status when some articles could not be stored (rejected or lost).
 STORE_EXIT_CODE = 4
+#: ``scrapy crawl`` exit status when a source (or the whole site) could not be reached.
+UNREACHABLE_EXIT_CODE = 5

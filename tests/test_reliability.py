@@ -249,7 +249,59 @@ def test_fuzzed_html_never_breaks_the_parsers_or_the_loader(markup):
     page = Selector(text=f"<html><head></head><body>{markup}</body></html>")
     raw = maghress.parse_article(page, "http://127.0.0.1:8000/fr/lopinion/1")
     publisher = lopinion.parse_article(page, "http://127.0.0.1:8000/A_a1.html")
-    maghress.listing_entries(page, "http://127.0.0.1:8000/fr/lopinion", "lopinion")
-    maghress.ticker_links(page, "http://127.0.0.1:8000/fr/lopinion")
+    entries = maghress.listing_entries(page, "http://127.0.0.1:8000/fr/lopinion", "lopinion")
+    ticker = maghress.ticker_links(page, "http://127.0.0.1:8000/fr/lopinion")
     raw["url"] = "http://127.0.0.1:8000/fr/lopinion/1"
-    build_article(raw, publisher)
+    article = build_article(raw, publisher)
+    # Whatever the markup: raw values of the right types, and an article whose text fields are clean text.
+    assert (raw["maghress_id"], raw["source"]) == (1, "lopinion")
+    assert isinstance(raw["title"], str) and all(isinstance(p, str) and p for p in raw["body"])
+    assert all(e.ref.source == "lopinion" for e in entries) and all(e.ref.key for e in ticker)
+    assert article["url"] == raw["url"] and article["maghress_id"] == 1 and article["scraped_at"]
+    for name in ("title", "lead", "body", "source_name"):
+        value = article.get(name) or ""
+        assert value == value.strip() and "  " not in value.replace("\n\n", " ")
+        assert not any(ord(c) < 32 and c != "\n" for c in value)
+    assert article.get("published_date") is None or len(article["published_date"]) == 10
+
+
+# -- a crawl that reached nothing says so ---------------------------------------------------------------
+
+
+def test_a_crawl_that_cannot_reach_the_site_fails_with_one_line_per_source(tmp_path):
+    from .servers import free_port
+
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there: every request is refused
+    result = run_crawl(nowhere, f"sqlite:///{tmp_path / 'a.db'}", tmp_path, spider="maghress",
+                       args={"sources": "lopinion,lematin"}, settings={"RETRY_TIMES": "0"})
+    assert result.returncode == 5, result.log[-3000:]
+    lines = [line for line in result.log.splitlines() if "Unreachable:" in line]
+    assert any("lopinion: no listing page could be fetched" in line and "ConnectionRefused" in line for line in lines)
+    assert any("lematin: no listing page could be fetched" in line for line in lines)
+    assert any("the whole run: no request got an answer" in line for line in lines)
+    assert "right Maghress section" not in result.log  # a refused connection says nothing of the slug
+    assert len(result.stats["newscrawl/unreachable"]) == 3
+
+
+def test_a_publisher_name_that_resolves_to_an_internal_address_is_never_fetched(site_copy, tmp_path):
+    """A publisher host whose DNS record points inside: refused when resolved, at connection time.
+    ("localhost" stands for such a name: the resolver maps it to 127.0.0.1, the fixture server's address.)"""
+    from .support.mirrors import add_listing_entry, maghress_article
+
+    (site_copy / "fr" / "lopinion" / "5010050.html").write_text(maghress_article(
+        "Un éditeur dont le nom mène à l'intérieur", "<p>Le corps sur Maghress.</p>",
+        source_link="http://localhost:{{PORT}}/Inside_a50.html"), "utf-8")
+    add_listing_entry(site_copy, "lopinion", '<li><a href="/fr/lopinion/5010050">Un éditeur</a></li>')
+    (site_copy / "Inside_a50.html").write_text("<html><body><h1>Ne doit pas être lu</h1></body></html>", "utf-8")
+    server = FixtureServer(site_copy)
+    server.variables["PORT"] = str(server.server_address[1])
+    with server:
+        result = run_crawl(f"{server.origin}/fr/lopinion", f"sqlite:///{tmp_path / 'a.db'}", tmp_path,
+                           settings={"NEWSCRAWL_PUBLISHER_HOSTS": "localhost"})
+        assert "/Inside_a50.html" not in server.requests
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["newscrawl/refused/internal_address"] >= 1
+    assert "Refused localhost: it resolves to 127.0.0.1, an internal address" in result.log
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        assert conn.execute("SELECT body FROM articles WHERE maghress_id = 5010050").fetchone() == (
+            "Le corps sur Maghress.",)

@@ -120,3 +120,48 @@ def test_on_a_mirror_the_sources_render_mode_applies(js_site, tmp_path):
         bodies = dict(conn.execute("SELECT maghress_id, body FROM articles"))
     assert bodies[6000002] == RENDERED_BODY
     assert result.stats["newscrawl/render/rendered"] == 1
+
+
+def test_the_browser_reaches_no_host_the_crawl_may_not(tmp_path):
+    """Behind the host guard: a rendered page whose script navigates to another loopback address, and one
+    whose server redirects there, make the browser fetch nothing from it (Playwright's interception never
+    sees redirects; the browser's proxy does)."""
+    import shutil
+
+    from .support.mirrors import add_listing_entry, maghress_article
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE_JS, site)
+    escapes = {
+        6000003: ("{{ORIGIN}}/Script-escape_a30003.html", "Un script qui part ailleurs"),
+        6000004: ("{{ORIGIN}}/go/escape", "Un serveur qui redirige ailleurs"),
+    }
+    for maghress_id, (link, title) in escapes.items():
+        (site / "fr" / "lopinion" / f"{maghress_id}.html").write_text(
+            maghress_article(title, f"<p>{title}.</p>", source_link=link), "utf-8")
+        add_listing_entry(site, "lopinion", f'<li><a href="/fr/lopinion/{maghress_id}">{title}</a></li>')
+    (site / "Script-escape_a30003.html").write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title>'
+        '<script>location.href = "{{OTHER}}/stolen-by-script";</script></head>'
+        '<body><div id="z_col1"><div class="titre"><h1>Un script qui part ailleurs</h1></div>'
+        '<div class="texte"><p>Texte.</p></div></div></body></html>', "utf-8")
+    (site / "_routes.json").write_text(json.dumps({"/go/escape": {"redirect": "{{OTHER}}/stolen-by-redirect"}}))
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (inside / "stolen-by-script.html").write_text("secret", "utf-8")
+    with FixtureServer(inside, host="127.0.0.2") as other, \
+            FixtureServer(site, variables={"OTHER": other_origin(other)}) as server:
+        db = tmp_path / "a.db"
+        result = run_crawl(f"{server.origin}/fr/lopinion", f"sqlite:///{db}", tmp_path,
+                           settings={"NEWSCRAWL_RENDER_MODES": json.dumps({"127.0.0.1": "always"})})
+        assert other.requests == []  # nothing reached the other address
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["newscrawl/render/blocked"] >= 2
+    with sqlite3.connect(db) as conn:
+        bodies = dict(conn.execute("SELECT maghress_id, body FROM articles"))
+    assert bodies[6000002] == RENDERED_BODY  # pages the crawl may render still render, through the proxy
+    assert set(bodies) >= {6000003, 6000004}  # the others are stored from what could be fetched
+
+
+def other_origin(server) -> str:
+    return server.origin

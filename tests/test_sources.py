@@ -119,13 +119,16 @@ def test_lopinion_shortcut_is_the_maghress_spider_for_one_source(site_server, tm
     assert "the lopinion spider crawls L'Opinion only" in result.log
 
 
-def test_a_registered_source_missing_from_maghress_is_reported_not_fatal(site_server, tmp_path):
-    # The mirror has no /fr/albayane: its listing answers 404; the other source is crawled as usual.
+def test_a_registered_source_missing_from_maghress_fails_the_run_and_the_others_are_crawled(site_server, tmp_path):
+    # The mirror has no /fr/albayane: its listing answers 404; the other source is crawled as usual, and
+    # the run says that a source was unreachable (exit status 5), with the slug hint a 404 deserves.
     result = run_crawl(site_server.origin, f"sqlite:///{tmp_path / 'a.db'}", tmp_path, spider="maghress",
                        args={"sources": "aujourdhui,albayane"})
-    assert result.returncode == 0, result.log[-2000:]
+    assert result.returncode == 5, result.log[-2000:]
     assert result.stats["newscrawl/listing/failed/albayane"] == 1
     assert "is /fr/albayane the right Maghress section for this source?" in result.log
+    assert result.stats["newscrawl/unreachable"] == [
+        "albayane: no listing page could be fetched (1 tried; last: HTTP 404)"]
     assert result.stats["newscrawl/articles/source/aujourdhui"] == 2
 
 

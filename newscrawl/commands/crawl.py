@@ -6,7 +6,10 @@ Scrapy's own command exits 0 whenever the spider ran. This one exits
   (``newscrawl.extensions.LayoutAlarm``): silently empty columns become a failed run;
 - 4 when some articles could not be stored: the database refused them (kept
   in its ``rejected_articles`` table) or could not be written at all (their
-  articles stay in the frontier and are fetched again next run).
+  articles stay in the frontier and are fetched again next run);
+- 5 when a source, or the whole site, could not be reached: every listing page
+  of a source failed, or no request got an answer and nothing was stored
+  (``newscrawl.extensions.ReachabilityCheck``).
 
 cron, systemd and scrapyd users then see a failed run, not a quiet one.
 """
@@ -19,6 +22,7 @@ from newscrawl import statkeys
 
 ALARM_EXIT_CODE = 3
 STORE_EXIT_CODE = statkeys.STORE_EXIT_CODE
+UNREACHABLE_EXIT_CODE = statkeys.UNREACHABLE_EXIT_CODE
 
 
 class Command(ScrapyCrawlCommand):
@@ -33,7 +37,9 @@ class Command(ScrapyCrawlCommand):
         stats = crawler.stats.get_stats() if crawler is not None and crawler.stats is not None else {}
         if self.exitcode != 0:
             return
-        if str(stats.get("finish_reason", "")).startswith("alarm"):
+        if stats.get(statkeys.UNREACHABLE):
+            self.exitcode = UNREACHABLE_EXIT_CODE
+        elif str(stats.get("finish_reason", "")).startswith("alarm"):
             self.exitcode = ALARM_EXIT_CODE
         elif stats.get(statkeys.STORE_REJECTED) or stats.get(statkeys.STORE_LOST):
             self.exitcode = STORE_EXIT_CODE

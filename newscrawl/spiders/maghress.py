@@ -237,6 +237,7 @@ class MaghressSpider(scrapy.Spider):
         # (No source: a listing request re-queued by the distributed reconcile; its URL names it.)
         source = source or _listing_source(response.url) or self.sources[0].slug
         self.crawler.stats.inc_value("newscrawl/listing/pages")
+        self.crawler.stats.inc_value(f"{statkeys.LISTING_PAGES}/{source}")
         entries = maghress.listing_entries(response, response.url, source)
         if not entries:
             self.crawler.stats.inc_value("newscrawl/listing/empty")
@@ -296,10 +297,13 @@ class MaghressSpider(scrapy.Spider):
         The walk stays unfinished: the next run walks past this point."""
         request = failure.request
         source, page = request.cb_kwargs.get("source"), request.cb_kwargs.get("page")
-        self.crawler.stats.inc_value(f"newscrawl/listing/failed/{source}")
-        hint = f" (is /fr/{source} the right Maghress section for this source?)" if page == 1 else ""
-        self.logger.error("Listing page %d of %s (%s) failed: %s%s", page, source, request.url,
-                          failure.getErrorMessage(), hint)
+        reason = _reason(failure)
+        self.crawler.stats.inc_value(f"{statkeys.LISTING_FAILED}/{source}")
+        self.crawler.stats.set_value(f"{statkeys.LISTING_LAST_ERROR}/{source}", reason)
+        # A first page that is not found is often a wrong slug; a network error says nothing of the slug.
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        hint = f" (is /fr/{source} the right Maghress section for this source?)" if page == 1 and status in (404, 410) else ""
+        self.logger.error("Listing page %d of %s (%s) failed: %s%s", page, source, request.url, reason, hint)
 
     def _ticker_entries(self, response: Response) -> list[maghress.ListingEntry]:
         """The ticker's links to the selected sources not seen on an earlier page of this run (the others are
