@@ -217,7 +217,7 @@ def report(base: dict, scaled: dict | None, render: dict, dist: list) -> str:
     lines = [
         "## Crawl: `scrapy crawl lopinion` against Scrapy's floor",
         "",
-        f"Mirror of **N = {n}** articles (listing pages of 20, ticker, Maghress and publisher pages), served from memory "
+        f"Mirror of **N = {n}** articles (listing pages of 20, ticker, Maghress and publisher pages; the Maghress pages name the production host as canonical and listings link in four forms), served from memory "
         f"on 127.0.0.1 by the fixture server: **{base['server_rps']:.0f} requests/s** alone (4 keep-alive clients). "
         "Both spiders: no AutoThrottle, 16 concurrent requests, robots.txt obeyed.",
         "",
