@@ -18,27 +18,18 @@ from newscrawl.items import Article
 from newscrawl.keys import names_one_article
 
 
-def _first_date(values: list[date | datetime]) -> str | None:
-    """``YYYY-MM-DD`` of the first readable date, as a Moroccan calendar day."""
-    for value in values:
-        if isinstance(value, datetime):
-            return value.astimezone(normalize.MOROCCO).date().isoformat()
-        if isinstance(value, date):
-            return value.isoformat()
-    return None
+def _publication_day(values: list[date | datetime]) -> str | None:
+    """``YYYY-MM-DD`` of the publication moment (``normalize.publication_moment``), as a Moroccan calendar day."""
+    moment = normalize.publication_moment(values)
+    if isinstance(moment, datetime):
+        return moment.astimezone(normalize.MOROCCO).date().isoformat()
+    return moment.isoformat() if moment is not None else None
 
 
-def _first_datetime(values: list[date | datetime]) -> str | None:
-    """ISO 8601 with offset of the first readable date, only when it carries a time of day.
-
-    Candidates are in order of authority: when the first readable one is a
-    bare day, a later datetime of *another* day must not win over it.
-    """
-    first_day = _first_date(values)
-    for value in values:
-        if isinstance(value, datetime) and value.astimezone(normalize.MOROCCO).date().isoformat() == first_day:
-            return value.isoformat()
-    return None
+def _publication_time(values: list[date | datetime]) -> str | None:
+    """ISO 8601 with offset of the publication moment, only when it carries a time of day."""
+    moment = normalize.publication_moment(values)
+    return moment.isoformat() if isinstance(moment, datetime) else None
 
 
 def _parse_dates(value: str) -> date | datetime | None:
@@ -81,9 +72,9 @@ class ArticleLoader(ItemLoader):
     authors_in = Compose(_authors)
     authors_out = Compose(lambda names: list(dict.fromkeys(names)))
     published_date_in = MapCompose(_parse_dates)
-    published_date_out = Compose(_first_date)
+    published_date_out = Compose(_publication_day)
     published_at_in = MapCompose(_parse_dates)
-    published_at_out = Compose(_first_datetime)
+    published_at_out = Compose(_publication_time)
     language_in = MapCompose(normalize.clean_language, _non_empty)
     source_url_in = MapCompose(normalize.clean_source_url, _non_empty)
     image_url_in = MapCompose(normalize.clean_source_url, _non_empty)

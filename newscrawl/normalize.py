@@ -147,6 +147,21 @@ def clean_authors(value: str | list[str] | None, markup: bool = True) -> list[st
     return out
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def word_overlap(a: str | None, b: str | None) -> float:
+    """How much two texts are one text: the F1 of their words (case-folded, as multisets), 0 to 1."""
+    from collections import Counter
+
+    wa, wb = Counter(_WORDS.findall((a or "").casefold())), Counter(_WORDS.findall((b or "").casefold()))
+    common = sum((wa & wb).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(wa.values()), common / sum(wb.values())
+    return 2 * precision * recall / (precision + recall)
+
+
 # ---------------------------------------------------------------------------
 # URLs
 # ---------------------------------------------------------------------------
@@ -304,9 +319,12 @@ def _parse_offset(tz: str | None) -> timezone | ZoneInfo:
     if tz in ("z", "utc", "gmt"):
         return timezone.utc
     sign = -1 if tz[0] == "-" else 1
-    digits = tz[1:].replace(":", "")
-    hours = int(digits[:2] if len(digits) >= 3 else digits)
-    minutes = int(digits[2:4]) if len(digits) >= 3 else 0
+    if ":" in tz:  # "+01:00", "+1:00" (as in "GMT+1:00")
+        hours_text, minutes_text = tz[1:].split(":", 1)
+        hours, minutes = int(hours_text), int(minutes_text or 0)
+    else:  # "+0100", "+100", "+01", "+1"
+        digits = tz[1:]
+        hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) >= 3 else (int(digits), 0)
     if hours > 14 or minutes > 59:
         raise ValueError(tz)
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
@@ -449,6 +467,19 @@ def _fallback(text: str, now: datetime | None) -> date | datetime | None:
     return day if day <= local_now.date() else None
 
 
+#: The oldest publication year taken for real: "0001-01-01T00:00:00Z" and "1970-01-01" are placeholders.
+EARLIEST_YEAR = 1990
+
+
+def _plausible(value: date | datetime, now: datetime | None) -> date | datetime | None:
+    """``value`` unless it cannot be a news article's date: a placeholder year, or more than a day past the
+    real clock (``now`` places relative forms; an absolute date is checked against today)."""
+    if value.year < EARLIEST_YEAR:
+        return None
+    day = value.astimezone(MOROCCO).date() if isinstance(value, datetime) else value
+    return value if day <= _local_now(None).date() + timedelta(days=1) else None
+
+
 def parse_date(text: str | None, now: datetime | None = None) -> date | datetime | None:
     """The publication date in ``text``, or ``None`` when it holds none.
 
@@ -477,13 +508,42 @@ def parse_date(text: str | None, now: datetime | None = None) -> date | datetime
         m = _search(folded, len(folded))
     if m:
         try:
-            return _from_match(m, now)
-        except ValueError:
+            return _plausible(_from_match(m, now), now)
+        except (ValueError, OverflowError):
             return None  # a date's shape with impossible values (31 - 02 - 2024)
     relative = _relative(folded, now)
     if relative is not None:
         return relative
     return _fallback(text, now)
+
+
+def _printed_day(value: date | datetime) -> date:
+    """The calendar day as the page prints it: a datetime's own day in its own zone."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _precision(value: date | datetime) -> tuple[int, int]:
+    """How much a candidate says: a day < a time in an assumed zone < a time with its offset; seconds count."""
+    if not isinstance(value, datetime):
+        return 0, 0
+    return (2 if value.tzinfo is not MOROCCO else 1), (1 if value.second or value.microsecond else 0)
+
+
+def publication_moment(candidates: list[date | datetime | None]) -> date | datetime | None:
+    """The publication date among a page's candidates, given in order of authority.
+
+    The first readable candidate says which day; of the candidates printing
+    that same day, the most precise wins (ties to the more authoritative): a
+    time with its offset over the same time without one (read as Morocco's
+    only when nothing on the page gives the zone), a time over a bare day.
+    A later candidate of another day never wins.
+    """
+    readable = [value for value in candidates if value is not None]
+    if not readable:
+        return None
+    day = _printed_day(readable[0])
+    agreeing = [value for value in readable if _printed_day(value) == day]
+    return max(agreeing, key=_precision)  # max keeps the first of equals
 
 
 # ---------------------------------------------------------------------------

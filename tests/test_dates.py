@@ -326,3 +326,29 @@ def test_relative_day_words_are_never_in_the_future(word, hour, minute, now):
         assert value <= local_now
     else:
         assert value <= local_now.date()
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00Z", "1970-01-01", "01/01/1900", "2999-12-31T10:00:00+01:00"])
+def test_placeholder_and_far_future_dates_are_no_dates(text):
+    # Pages print these when they have no date; "0001-01-01T00:00:00Z" even overflowed Morocco's calendar.
+    assert parse_date(text) is None
+
+
+def test_gmt_offsets_with_a_colon_and_a_one_digit_hour():
+    assert _as_iso(parse_date("12/03/2025 10:30 GMT+1:00")) == "2025-03-12T10:30:00+01:00"
+    assert _as_iso(parse_date("11/04/2025 at 12h40 GMT-5")) == "2025-04-11T12:40:00-05:00"
+    assert _as_iso(parse_date("2024-04-26T20:44:00+0200")) == "2024-04-26T20:44:00+02:00"
+
+
+def test_the_publication_moment_is_the_most_precise_candidate_of_the_first_ones_day():
+    from newscrawl.normalize import publication_moment
+
+    naive, utc = parse_date("2024-09-03T04:03:19"), parse_date("2024-09-03T04:03:19Z")
+    # A naive time is Morocco's only when nothing on the page gives the zone.
+    assert publication_moment([naive, utc]).isoformat() == "2024-09-03T04:03:19+00:00"
+    assert publication_moment([naive]).isoformat() == "2024-09-03T04:03:19+01:00"
+    # A bare day first: a time of that day completes it, a time of another day does not.
+    day = parse_date("Mardi 3 septembre 2024")
+    assert publication_moment([day, None, utc]) == utc
+    assert publication_moment([day, parse_date("2024-09-04T10:00:00+01:00")]) == day
+    assert publication_moment([]) is None
