@@ -204,12 +204,20 @@ def test_aujourdhui_body_leaves_out_plugin_blocks_and_the_lead():
 def test_generic_title_drops_the_site_name_but_not_hyphens():
     from newscrawl.sites import generic
 
-    def title(text: str) -> str:
-        return generic.title(sel(f"<html><head><title>{text}</title></head><body></body></html>"))[0]
+    from scrapy.http import HtmlResponse
 
-    assert title("Le Parlement adopte la loi | Libération") == "Le Parlement adopte la loi"
-    assert title("Sécheresse : les barrages à 31 % – Le Reporter") == "Sécheresse : les barrages à 31 %"
-    assert title("Dialogue Maroc-USA : la coopération") == "Dialogue Maroc-USA : la coopération"
+    def title(text: str, url: str, site: str = "") -> str:
+        head = f'<meta property="og:site_name" content="{site}">' if site else ""
+        html = f"<html><head>{head}<title>{text}</title></head><body></body></html>"
+        return generic.title(HtmlResponse(url=url, body=html.encode(), encoding="utf-8"))[0]
+
+    # The site's name is known from the page (og:site_name) or its host; only it is cut.
+    assert title("Le Parlement adopte la loi | Libération", "https://www.libe.ma/a1.html") == "Le Parlement adopte la loi"
+    assert title("Sécheresse : les barrages à 31 % – Le Reporter", "https://x.ma/a.html", "Le Reporter") == \
+        "Sécheresse : les barrages à 31 %"
+    assert title("Dialogue Maroc-USA : la coopération", "https://www.libe.ma/a2.html") == "Dialogue Maroc-USA : la coopération"
+    assert title("Sécheresse : les barrages à 31 % – l'état d'urgence", "https://x.ma/a.html", "Le Reporter") == \
+        "Sécheresse : les barrages à 31 % – l'état d'urgence"
 
 
 def test_generic_body_drops_the_heading_trafilatura_keeps():
@@ -221,3 +229,35 @@ def test_generic_body_drops_the_heading_trafilatura_keeps():
                "</article><footer>© Journal</footer></body></html>")
     found, via = generic.body(page)
     assert via == "trafilatura" and found[0].startswith("Phrase numéro 0") and len(found) == 6
+
+
+# --- shared helpers: the site's name, headlines -------------------------------------------------------
+
+
+def test_site_name_is_cut_from_titles_in_the_forms_sites_use():
+    from newscrawl.sites.common import _name_key, without_site_name
+
+    golem, dw = {"golemde", "golem"}, {"dwcom", "dw", "deutschewelle"}
+    assert without_site_name("Akkutechnik: Hat Quantumscape genug Akkus gebaut? - Golem.de", golem) == \
+        "Akkutechnik: Hat Quantumscape genug Akkus gebaut?"
+    assert without_site_name("Russland-Wahl: Nadeschdin setzt auf ein Ende der Putin-Ära – DW – 30.01.2024", dw) == \
+        "Russland-Wahl: Nadeschdin setzt auf ein Ende der Putin-Ära"
+    assert without_site_name("南海トラフ、一時調査 巨大地震：中日新聞Web", {_name_key("中日新聞Web")}) == "南海トラフ、一時調査 巨大地震"
+    assert without_site_name("정치 신화\"-정치ㅣ한국일보", {_name_key("한국일보")}) == "정치 신화\""
+    assert without_site_name("Le Parlement adopte la loi de finances | Libération", {"libema", "libe"}) == \
+        "Le Parlement adopte la loi de finances"
+    assert without_site_name("L'Opinion | Les Lions qualifiés", {"lopinion", "lopinionma"}) == "Les Lions qualifiés"
+    # What is not the site's name stays: a second title part, a hyphenated word, a name that merely starts alike.
+    assert without_site_name("Samsung Unpacked: Launchtermin – das erwarten wir", {"gamestar"}) == \
+        "Samsung Unpacked: Launchtermin – das erwarten wir"
+    assert without_site_name("Dialogue Maroc-USA : la coopération", {"lopinion"}) == "Dialogue Maroc-USA : la coopération"
+    assert without_site_name("Basketball - Dwight Howard", dw) == "Basketball - Dwight Howard"
+
+
+def test_site_keys_come_from_the_page_and_its_host():
+    from newscrawl.sites.common import site_keys
+
+    page = sel('<html><head><meta property="og:site_name" content="Le Quotidien de Rabat">'
+               '<script type="application/ld+json">{"@type": "NewsArticle", "publisher": {"name": "QR Médias"}}</script>'
+               '</head></html>')
+    assert site_keys(page, "https://www.quotidienrabat.co.ma/a.html") >= {"lequotidienderabat", "qrmedias", "quotidienrabat"}

@@ -172,7 +172,7 @@ def test_a_parser_that_fails_on_a_page_costs_nothing_but_that_page(monkeypatch):
     from newscrawl.sites import generic
     from newscrawl.spiders.maghress import MaghressSpider
 
-    def broken(page, url):
+    def broken(page, url, **hints):
         raise ValueError("unexpected markup")
 
     monkeypatch.setattr(generic, "parse_article", broken)

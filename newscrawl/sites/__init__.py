@@ -5,8 +5,10 @@ table at its top) and gives each field a fallback chain, tried in order.
 Parsers return plain dicts of *raw* values; the item loader normalises them.
 
 ``maghress`` reads the aggregator; every other module reads one publisher's
-article pages and offers ``parse_article(page, url)``, ``SELECTORS``,
-``FALLBACKS`` and ``HOSTS``; ``generic`` reads any page.
+article pages and offers ``parse_article(page, url, site_names=())``,
+``SELECTORS``, ``FALLBACKS`` and ``HOSTS``; ``generic`` reads any page
+(``site_names``: what the registry calls the publisher, which the generic
+extractor uses to cut the site's name from titles on a mirror).
 """
 
 from __future__ import annotations

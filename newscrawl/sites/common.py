@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector, SelectorList
 
@@ -83,19 +84,27 @@ def _parse_jsonld(page: Page) -> list[dict[str, Any]]:
         for obj in _walk_jsonld(data):
             kind = obj.get("@type")
             kinds = kind if isinstance(kind, list) else [kind]
-            if any(isinstance(k, str) and k.endswith("Article") for k in kinds):
+            if any(isinstance(k, str) and (k.endswith("Article") or k in _ARTICLE_TYPES) for k in kinds):
                 found.append(obj)
     return found
 
 
+# Schema.org types of one story besides "…Article" (NewsArticle, ReportageNewsArticle, …).
+_ARTICLE_TYPES = frozenset({"BlogPosting", "LiveBlogPosting", "Report", "SocialMediaPosting", "Review"})
+
+
 def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
+    """Objects of a JSON-LD document: the top ones, those of ``@graph``, and the page's ``mainEntity``
+    (a ``WebPage`` whose main entity is the article). Not every nested object: a list of related
+    articles is not the page's article."""
     if isinstance(data, list):
         for entry in data:
             yield from _walk_jsonld(entry)
     elif isinstance(data, dict):
         yield data
-        if "@graph" in data:
-            yield from _walk_jsonld(data["@graph"])
+        for key in ("@graph", "mainEntity"):
+            if isinstance(data.get(key), (dict, list)):
+                yield from _walk_jsonld(data[key])
 
 
 def jsonld_value(page: Page, key: str) -> Any:
@@ -137,9 +146,14 @@ def url_of(value: Any) -> str:
 # Each is (name, function of the page), as ``first`` takes them.
 # ---------------------------------------------------------------------------
 
-OG_TITLE = ("og:title", lambda p: meta(p, "og:title"))
-JSONLD_HEADLINE = ("json-ld headline", lambda p: clean_text(jsonld_value(p, "headline")))
-HTML_TITLE = ("<title>", lambda p: text_of(p.css("title")))
+def _titled(text: str, page: Page) -> str:
+    return without_site_name(text, site_keys(page, getattr(page, "url", None))) if text else ""
+
+
+# Headlines as the page declares them, without the site's name ("Titre | L'Opinion", "Titre：Site").
+OG_TITLE = ("og:title", lambda p: _titled(meta(p, "og:title"), p))
+JSONLD_HEADLINE = ("json-ld headline", lambda p: _titled(clean_text(jsonld_value(p, "headline")), p))
+HTML_TITLE = ("<title>", lambda p: _titled(text_of(p.css("title")), p))
 JSONLD_BODY = ("json-ld articleBody", lambda p: split_paragraphs(jsonld_value(p, "articleBody")))
 JSONLD_AUTHORS = ("json-ld author", lambda p: names(jsonld_value(p, "author")))
 META_AUTHOR = ("meta author", lambda p: [meta(p, "author")] if meta(p, "author") else [])
@@ -162,6 +176,70 @@ def metadata_dates(page: Page) -> list[str]:
         clean_text(page.css("time[datetime]::attr(datetime)").get()),
     ]
     return [c for c in candidates if c]
+
+
+# ---------------------------------------------------------------------------
+# The site's name, and titles without it ("Title - Golem.de", "Title：中日新聞Web", "Site | Title")
+# ---------------------------------------------------------------------------
+
+# Where a site's name is appended to (or put before) a headline: a bar, a dash or a middle dot between
+# spaces, a full-width colon or bar, or a bare bar or hyphen.
+_SITE_SEPARATOR = re.compile(r"\s+[|\-–—·•»/]\s+|\s*(?:[|｜：]|::)\s*|-(?=\S)")
+# Second-level labels that name no site ("bbc.co.uk" is "bbc").
+_GENERIC_LABELS = frozenset({"www", "m", "amp", "co", "com", "org", "net", "ac", "gov", "edu", "news"})
+
+
+def _name_key(text: str) -> str:
+    """Letters and digits only, case-folded, accents dropped: "Golem.de" gives "golemde", "Libération" "liberation"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if c.isalnum())
+
+
+def site_keys(page: Page, url: str | None, known: Iterable[str] = ()) -> set[str]:
+    """Keys of the names the page's site goes by: ``og:site_name``, ``application-name``, the JSON-LD
+    publisher's name, its host ("golem.de" gives "golemde" and "golem"), and ``known`` names (the source
+    registry's name and hosts for the publisher: on a mirror the host says nothing)."""
+    names = [meta(page, "og:site_name"), meta(page, "application-name"), *known]
+    for obj in jsonld_articles(page):
+        publisher = obj.get("publisher")
+        for entry in publisher if isinstance(publisher, list) else [publisher]:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                names.append(entry["name"])
+    host = (urlsplit(url).hostname or "") if url else ""
+    labels = [label for label in host.split(".") if label]
+    if len(labels) >= 2:
+        names.append(".".join(labels[-2:]) if labels[-2] not in _GENERIC_LABELS else ".".join(labels[-3:]))
+        names += [label for label in labels[:-1] if label not in _GENERIC_LABELS]
+    return {key for key in map(_name_key, names) if len(key) >= 2}
+
+
+def is_site_name(part: str, keys: set[str]) -> bool:
+    """A title's head or tail that is the site's name, maybe with a section or a date beside it
+    ("DW – 30.01.2024", "정치ㅣ한국일보", "Corriere.it")."""
+    key = _name_key(part)
+    if not key or len(part) > 60:
+        return False
+    first_word = _name_key(next(iter(re.findall(r"\w+", part)), ""))
+    for site in keys:
+        if len(site) < 4:  # "DW", "rp": only as the part's first word, not inside another ("Dwight")
+            if first_word == site:
+                return True
+        elif (site in key and len(key) - len(site) <= 12) or (len(key) >= 4 and key in site):
+            return True
+    return False
+
+
+def without_site_name(title: str, keys: set[str]) -> str:
+    """``title`` without the site's name appended or put before it; the headline itself untouched."""
+    if not title or not keys:
+        return title
+    cuts = list(_SITE_SEPARATOR.finditer(title))
+    for m in reversed(cuts):  # the last separator first: "Title - Section | Site" loses "| Site" only
+        if m.start() > 0 and is_site_name(title[m.end():], keys):
+            return title[: m.start()].rstrip()
+    for m in cuts[:1]:
+        if m.end() < len(title) and is_site_name(title[: m.start()], keys):
+            return title[m.end():].lstrip()
+    return title
 
 
 def canonical_url(page: Page, url: str) -> str:

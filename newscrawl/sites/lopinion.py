@@ -87,7 +87,7 @@ def image_url(page: Page, url: str) -> str:
     return absolute(url, found)
 
 
-def parse_article(page: Page, url: str) -> dict[str, Any]:
+def parse_article(page: Page, url: str, site_names: tuple[str, ...] = ()) -> dict[str, Any]:
     """Raw fields of a lopinion.ma article page, plus ``_via``: which selector gave each field."""
     return publisher_fields(page, url, title=title, lead=lead, body=body, authors=authors, dates=dates,
                             image_url=image_url)

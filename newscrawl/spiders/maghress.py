@@ -632,7 +632,8 @@ class MaghressSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newscrawl/source/pages")
         parser = self.publisher_parser(response.url, maghress_raw["source"])
         try:
-            publisher = parser_module(parser).parse_article(response, response.url)
+            publisher = parser_module(parser).parse_article(response, response.url,
+                                                            site_names=_site_names(maghress_raw["source"]))
         except Exception:  # noqa: BLE001 - one odd page must not cost the article: the Maghress data stands
             self.crawler.stats.inc_value(f"newscrawl/publisher/{parser}/errors")
             self.logger.exception("Parser %s failed on %s; storing from Maghress", parser, response.url)
@@ -710,6 +711,13 @@ def _first_day(texts: list[str]) -> date | None:
         if (value := parse_date(text)) is not None:
             return _day(value)
     return None
+
+
+def _site_names(slug: str) -> tuple[str, ...]:
+    """What the registry calls a source's publisher: its name, byline spellings and hosts (a mirror's host,
+    where its pages are served, says nothing of the site)."""
+    source = SOURCES.get(slug)
+    return (source.name, *source.byline_names, *source.publisher_hosts) if source else ()
 
 
 def _reason(failure: Failure) -> str:
