@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from newscrawl.normalize import clean_text, title_key
+from newscrawl.normalize import clean_text, parse_date, title_key, word_overlap
 from newscrawl.sites.common import (
     HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, META_AUTHOR, OG_IMAGE, OG_TITLE, Page,
-    absolute, first, metadata_dates, publisher_fields, text_of,
+    absolute, first, is_site_name, meta, metadata_dates, publisher_fields, site_keys, text_of, without_site_name,
 )
 
 SELECTORS: dict[str, str] = {
@@ -28,7 +28,8 @@ SELECTORS: dict[str, str] = {
 }
 
 FALLBACKS = {
-    "title": ["og:title", "json-ld headline", "first h1", "<title>"],
+    "title": ["json-ld headline (or the h1 it was cut from)", "h1 agreeing with og:title/<title>", "og:title",
+              "twitter:title", "<title>", "first h1"],
     "body": ["trafilatura", "json-ld articleBody (also when twice as long)"],
     "authors": ["json-ld author", "meta author", "trafilatura metadata"],
     "published_date": ["article:published_time", "json-ld datePublished", "time[datetime]", "htmldate"],
@@ -44,50 +45,141 @@ def _page_url(page: Page) -> str | None:
     return getattr(page, "url", None)
 
 
-# "Title | Site", "Title – Site", "Title — Site": the site's name after a bar or a dash with spaces.
-# (Not " - ": titles use hyphens themselves, "Maroc-USA", "post-Covid".)
-_SITE_SUFFIX = re.compile(r"\s+[|–—]\s+[^|–—]{2,60}$")
+def _h1s(page: Page) -> list[str]:
+    """The page's h1 texts (a page may have several: the logo's, a section's, the article's)."""
+    return [t for t in (text_of([h]) for h in page.css(SELECTORS["title_h1"])) if t and len(t) <= 400]
 
 
-def _without_site_name(step):
-    name, function = step
-    return name, lambda p: _SITE_SUFFIX.sub("", function(p) or "")
+def _agree(a: str, b: str) -> bool:
+    """Two spellings of one headline: the same key, or one inside the other."""
+    ka, kb = title_key(a), title_key(b)
+    return bool(ka and kb) and (ka == kb or (min(len(ka), len(kb)) >= 12 and (ka in kb or kb in ka)))
 
 
-def title(page: Page) -> tuple[str, str]:
-    chain = (OG_TITLE, JSONLD_HEADLINE, ("first h1", lambda p: text_of(p.css(SELECTORS["title_h1"]))), HTML_TITLE)
-    return first(page, [_without_site_name(step) for step in chain])
+# How much each declaration of the headline counts when they disagree: the JSON-LD headline is the
+# publisher's own statement of it, the others are written for readers, search results and social networks.
+_TITLE_WEIGHTS = {"json-ld headline": 1.5, "h1": 1.0, "og:title": 1.0, "twitter:title": 1.0, "<title>": 1.0}
+_TRAILING_PART = re.compile(r"^\s*[|\-–—·•]\s")
+
+
+def title(page: Page, site_names: tuple[str, ...] = ()) -> tuple[str, str]:
+    """The headline, chosen by agreement between the page's declarations of it, not by a fixed order.
+
+    Candidates: the JSON-LD ``headline``, the ``h1`` a reader sees (the one
+    another declaration names, when a page has several), ``og:title``,
+    ``twitter:title`` and ``<title>``, each without the site's name
+    (``without_site_name``). Each counts the weight of the candidates it
+    agrees with (the same headline key, or one inside the other); the
+    heaviest wins, ties going to the order above. Then: a winner that is
+    another candidate plus a trailing part after a separator ("Headline |
+    Sport") gives way to it, and a winner cut short (search results truncate
+    headlines) gives way to the h1 it was cut from.
+    """
+    keys = site_keys(page, _page_url(page), site_names)
+    announced = {
+        "json-ld headline": JSONLD_HEADLINE[1](page),
+        "og:title": OG_TITLE[1](page),
+        "twitter:title": meta(page, "twitter:title"),
+        "<title>": HTML_TITLE[1](page),
+    }
+    announced = {name: without_site_name(text, keys) for name, text in announced.items() if text}
+    h1s = _h1s(page)
+    named = next((h for h in h1s if any(_agree(h, text) for text in announced.values())), None)
+    candidates = {"json-ld headline": announced.get("json-ld headline", ""), "h1": named or (h1s[0] if h1s else "")}
+    candidates.update({n: announced.get(n, "") for n in ("og:title", "twitter:title", "<title>")})
+    candidates = {name: text for name, text in candidates.items() if text}
+    if not candidates:
+        return "", ""
+    support = {name: sum(_TITLE_WEIGHTS[other] for other, text2 in candidates.items() if _agree(text, text2))
+               for name, text in candidates.items()}
+    best = max(candidates, key=lambda name: support[name])  # max keeps the first of equals: the order above
+    chosen, via = candidates[best], best
+    for name, text in candidates.items():
+        if len(text) < len(chosen) and chosen.startswith(text) and _TRAILING_PART.match(chosen[len(text):]):
+            chosen, via = text, name
+    stem = title_key(chosen.rstrip(" .…"))
+    for h1 in h1s:
+        if len(h1) > len(chosen) and stem and title_key(h1).startswith(stem):
+            return h1, f"h1 ({via} cut short)"
+    return chosen, via
 
 
 def lead(page: Page) -> tuple[str, str]:
     return "", ""  # a lead cannot be told from a first paragraph without the site's markup
 
 
+_trafilatura_cache: list = [None, None]  # [page, its lines]: body() and authors() read one extraction
+
+
 def _trafilatura_body(page: Page) -> list[str]:
+    if _trafilatura_cache[0] is page:
+        return _trafilatura_cache[1]
+    lines = _trafilatura_lines(page)
+    _trafilatura_cache[:] = [page, lines]
+    return lines
+
+
+def _trafilatura_lines(page: Page) -> list[str]:
     import trafilatura  # noqa: PLC0415  (lazy: see the module docstring)
 
+    # Tables are kept: results, figures and schedules are the text of many articles (measured on real pages:
+    # docs/sources.md).
     text = trafilatura.extract(
-        _html(page), url=_page_url(page), output_format="txt", include_comments=False, include_tables=False,
+        _html(page), url=_page_url(page), output_format="txt", include_comments=False, include_tables=True,
         include_images=False, favor_precision=True, deduplicate=False, with_metadata=False,
     )
     # trafilatura's output is text: cleaned as text (a "<" in it is a character, not a tag).
     return [line for line in (clean_text(x, markup=False) for x in (text or "").splitlines()) if line]
 
 
-def body(page: Page) -> tuple[list[str], str]:
+def body(page: Page, site_names: tuple[str, ...] = ()) -> tuple[list[str], str]:
     found, via = _trafilatura_body(page), "trafilatura"
-    # Without trafilatura's text, or when the HTML is a shell (a JavaScript front end, "Chargement…")
-    # whose JSON-LD carries the whole text: the longer of the two is the article.
     declared = JSONLD_BODY[1](page)
     if sum(map(len, declared)) > 2 * sum(map(len, found)):
+        # Without trafilatura's text, or when the HTML is a shell (a JavaScript front end, "Chargement…")
+        # whose JSON-LD carries the whole text: the longer of the two is the article.
+        found, via = declared, JSONLD_BODY[0]
+    elif declared and word_overlap(" ".join(declared), " ".join(found)) >= 0.8:
+        # The publisher states the article's text, and it is the text trafilatura found (not a teaser): its
+        # statement, without the boxes, lists of links and calls to subscribe that sit around it on the page.
         found, via = declared, JSONLD_BODY[0]
     if not found:
         via = ""
-    # trafilatura keeps the article's heading as its first line: the title is a field of its own.
-    heading = title_key(title(page)[0])
-    if found and heading and title_key(found[0]) == heading:
-        found = found[1:]
-    return found or [], via
+    return _without_page_furniture(found, title(page, site_names)[0]), via
+
+
+_BYLINE_LINE = re.compile(r"^(?:von|by|par|por|de|di|av|door|af|od|przez)\s+\S+(?:\s+\S+){0,3}$", re.IGNORECASE)
+_SENTENCE_END = tuple(".!?:;…\"»”)")
+
+
+def _is_furniture(line: str, heading: str) -> bool:
+    """A line around the article's text that is not text: the headline again, a byline ("Von Nina Magoley"),
+    a dateline ("Stand: 22.04.2024, 06:00 Uhr")."""
+    if heading and title_key(line) == heading:
+        return True
+    if _BYLINE_LINE.match(line):
+        return True
+    words = line.split()
+    return len(words) <= 8 and not line.endswith(_SENTENCE_END) and parse_date(line) is not None
+
+
+def _without_page_furniture(lines: list[str], headline: str) -> list[str]:
+    """The text without what sits at its edges: the headline, byline and dateline before it (trafilatura keeps
+    the article's heading as its first line; the title is a field of its own), and, after it, datelines and a
+    last heading with nothing under it ("Popular", "More from …": the start of another block)."""
+    heading = title_key(headline)
+    lines = list(lines)
+    while lines and _is_furniture(lines[0], heading):
+        lines.pop(0)
+    # In the first lines, the headline repeated (a video's title, a caption) is not text either.
+    lines = [line for i, line in enumerate(lines) if i >= 3 or not (heading and title_key(line) == heading)]
+    while lines and (_is_furniture(lines[-1], heading) or _is_last_heading(lines[-1])):
+        lines.pop()
+    return lines
+
+
+def _is_last_heading(line: str) -> bool:
+    return len(line.split()) <= 4 and len(line) <= 40 and not line.endswith(_SENTENCE_END) and not line.startswith("-")
 
 
 def _trafilatura_authors(page: Page) -> list[str]:
@@ -99,8 +191,41 @@ def _trafilatura_authors(page: Page) -> list[str]:
     return [name.strip() for name in found.split(";") if name.strip()]
 
 
-def authors(page: Page) -> tuple[list[str], str]:
-    return first(page, (JSONLD_AUTHORS, META_AUTHOR, ("trafilatura metadata", _trafilatura_authors)))
+# A signature: a name alone in bold, italics or flush right, at the end of the article ("Lê Phương").
+_SIGNATURE_XPATH = (
+    "//p[normalize-space(.)=$line][strong or b or em or contains(@style,'right') or contains(@class,'author')]"
+)
+
+
+def _signature(page: Page) -> list[str]:
+    """The author's name signed under the article, when the text ends with one (among its last lines): one
+    to four words, each capitalised (short, in scripts without case), no sentence punctuation, set apart in
+    the markup (bold, italics, flush right)."""
+    for line in reversed(_trafilatura_body(page)[-3:]):
+        words = line.split()
+        if not 1 <= len(words) <= 4 or len(line) > 40 or line[-1] in ".!?:;,»\"" or not any(c.isalpha() for c in line):
+            continue
+        # A name's words: capitalised where the script has case; short where it has none (a name, not a phrase).
+        if all((w[0].isupper() if w[0].lower() != w[0].upper() else len(w) <= 6) for w in words) \
+                and page.xpath(_SIGNATURE_XPATH, line=line):
+            return [line]
+    return []
+
+
+def _names(names: list[str]) -> list[str]:
+    """Author names, not numbers (a CMS's user id in the author field). (The site's own name stays: pages
+    that credit the newsroom say so, and a reader expects it.)"""
+    return [n for n in names if any(c.isalpha() for c in n)]
+
+
+def authors(page: Page, site_names: tuple[str, ...] = ()) -> tuple[list[str], str]:
+    chain = (JSONLD_AUTHORS, META_AUTHOR, ("signature under the article", _signature),
+             ("trafilatura metadata", _trafilatura_authors))
+    found, via = first(page, [(name, lambda p, step=step: _names(step(p))) for name, step in chain])
+    if found and via != "signature under the article" and all(
+            is_site_name(n, site_keys(page, _page_url(page), site_names)) for n in found) and (signed := _signature(page)):
+        return signed, "signature under the article"  # the page credits its site; the article is signed
+    return found or [], via
 
 
 def _htmldate(page: Page) -> str:
@@ -124,7 +249,12 @@ def image_url(page: Page, url: str) -> str:
     return absolute(url, found)
 
 
-def parse_article(page: Page, url: str) -> dict[str, Any]:
-    """Raw fields of any article page, plus ``_via``: which step gave each field."""
-    return publisher_fields(page, url, title=title, lead=lead, body=body, authors=authors, dates=dates,
-                            image_url=image_url)
+def parse_article(page: Page, url: str, site_names: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Raw fields of any article page, plus ``_via``: which step gave each field.
+
+    ``site_names``: what the publisher is called, when the caller knows (the source registry's name,
+    byline spellings and hosts), besides what the page and its host say.
+    """
+    return publisher_fields(page, url, title=lambda p: title(p, site_names), lead=lead,
+                            body=lambda p: body(p, site_names), authors=lambda p: authors(p, site_names),
+                            dates=dates, image_url=image_url)
