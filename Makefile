@@ -36,6 +36,11 @@ test: setup system-packages
 eval: setup
 	$(BIN)/python -m newscrawl.evaluate tests/golden
 
+# The generic extractor on real pages beside bare trafilatura (a measurement: the corpus is not part of the
+# project). CORPUS=../shared/corpus by default; MISSES=1 lists the wrong fields page by page.
+eval-real: setup
+	$(BIN)/python -m newscrawl.evaluate_real $(or $(CORPUS),../shared/corpus) $(if $(MISSES),--misses)
+
 # Measurements; each writes its table into docs/performance.md.
 # N=articles in the mirror (default 2000), SCALE=size factor of the second run (default 5).
 bench: setup

@@ -54,3 +54,17 @@ def test_make_eval_prints_the_per_parser_per_field_table(capsys):
     rows = {line.split()[0]: line for line in out[1:]}
     assert set(rows) == {*PUBLISHER_PARSERS, GENERIC}
     assert "4/4" in rows["lematin"] and "100%" in rows["lematin"]
+
+
+def test_the_real_page_scores_compare_what_a_reader_would():
+    from newscrawl.evaluate_real import Output, authors_correct, date_correct, title_correct
+
+    # The same second, whatever the offset it is written in; a day alone compares days.
+    assert date_correct(Output(published_at="2024-09-03T05:03:19+01:00"), "2024-09-03 04:03:19.389000+00:00")
+    assert not date_correct(Output(published_at="2024-09-03T04:03:19+01:00"), "2024-09-03 04:03:19+00:00")
+    assert date_correct(Output(published_date="2024-09-03"), "2024-09-03 23:59:00")
+    assert date_correct(Output(), None) is None
+    # Titles after typographic normalisation; authors as sets.
+    assert title_correct(Output(title="L’«émanation» du peuple"), "L'« émanation » du peuple")
+    assert authors_correct(Output(authors=["Sara ZAIRI", "Bilal OUHAMMOU"]), ["Bilal OUHAMMOU", "Sara ZAIRI"])
+    assert authors_correct(Output(), None) and not authors_correct(Output(authors=["X"]), None)
