@@ -46,6 +46,7 @@ eval-real: setup
 bench: setup
 	$(BIN)/python -m bench.dates
 	N=$(or $(N),2000) SCALE=$(or $(SCALE),5) $(BIN)/python -m bench.crawl
+	$(BIN)/python -m bench.backfill
 
 clean:
 	rm -rf $(VENV) build *.egg-info

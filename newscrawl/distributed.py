@@ -53,13 +53,17 @@ from scrapy.http import Request
 
 from newscrawl import statkeys
 from newscrawl.dupefilter import PAGE_KIND
-from newscrawl.keys import article_key
+from newscrawl.idranges import IdWalk
+from newscrawl.keys import ArticleKey, article_key
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_TTL = 15.0  # seconds without a heartbeat before a worker counts as dead
+HEARTBEAT_TTL = 15.0  # seconds without a heartbeat before a busy worker counts as dead
+# An idle worker beats every CHECK_EVERY seconds: an idle one silent this long is dead (killed while idle), and
+# the others must know before they settle (SETTLE), or what it had just taken would be lost.
+QUIET = 2.5
 CHECK_EVERY = 1.0  # seconds between looks at the other workers
 SETTLE = 3.0  # seconds every worker must have been idle before the crawl counts as done
 POLL_SECONDS = 0.5  # how often an idle worker looks at the shared queue
@@ -72,6 +76,52 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
 end
 return 0
 """
+
+
+class SharedIdWalk:
+    """A back-catalogue walk (``idranges.IdWalk``) shared by every worker of a crawl, its state in Redis.
+
+    Each call loads the walk, applies one step and saves it in one Redis
+    transaction, so workers claim distinct ids (every id handed out once, across
+    restarts of any worker) and misses are counted in id order across all of
+    them: the ``max_misses`` rule holds as in one process. Ids handed out and
+    not answered when every live worker is idle were lost with a dead worker:
+    the reconcile asks for them again (``unanswered``).
+    """
+
+    def __init__(self, server, key: str, ranges: list[tuple[int, int]], max_misses: int, window: int):
+        self.server, self.key = server, key
+        self.server.set(key, json.dumps(IdWalk(ranges, max_misses, window).to_dict()), nx=True)
+
+    def _step(self, step):
+        """Apply ``step`` to the walk atomically: optimistic (WATCH … MULTI), retried at once when another worker
+        changed it meanwhile. (A lock would make a worker sleep in the reactor while another holds it.)"""
+        result = []
+
+        def transaction(pipe):
+            walk = IdWalk.from_dict(json.loads(pipe.get(self.key)))
+            result[:] = [step(walk)]
+            pipe.multi()
+            pipe.set(self.key, json.dumps(walk.to_dict()))
+
+        self.server.transaction(transaction, self.key)
+        return result[0]
+
+    def take(self, count: int) -> list[int]:
+        return self._step(lambda walk: walk.take(count))
+
+    def record(self, maghress_id: int, found: bool | None) -> None:
+        self._step(lambda walk: walk.record(maghress_id, found))
+
+    def pop_stopped(self) -> list[tuple[int, int, int]]:
+        return self._step(lambda walk: walk.pop_stopped())
+
+    @property
+    def done(self) -> bool:
+        return IdWalk.from_dict(json.loads(self.server.get(self.key))).done
+
+    def unanswered(self) -> list[int]:
+        return sorted(IdWalk.from_dict(json.loads(self.server.get(self.key))).in_flight)
 
 
 class SharedDupeFilter(RFPDupeFilter):
@@ -105,8 +155,12 @@ class SharedScheduler(Scheduler):
         started = self.server.eval(_CLAIM, 8, k["state"], k["requests"], k["seen"], k["articles"], k["workers"],
                                    k["reconciled"], k["listings"], k["publishers"], self.worker, int(HEARTBEAT_TTL),
                                    "1" if resume else "0")
-        # The spider asks before fetching a publisher page: one fetch of it across all workers.
+        if started and not resume and (walks := self.server.keys(f"{self.prefix}:ids:*")):
+            self.server.delete(*walks)  # the back-catalogue walks of an earlier crawl
+        # The spider asks before fetching a publisher page: one fetch of it across all workers; and walks
+        # the back-catalogue with the others.
         spider.claim_shared = self.claim
+        spider.shared_id_walk = self.id_walk
         how = "started" if started else "joined"
         if started and resume and len(self.queue):
             how = "resumed"
@@ -118,6 +172,10 @@ class SharedScheduler(Scheduler):
         self._last_check = 0.0
         self._answer = True
         self._beat(busy=True)
+
+    def id_walk(self, slug: str, ranges: list[tuple[int, int]], max_misses: int, window: int) -> SharedIdWalk:
+        """The crawl's walk over ``ranges`` of source ``slug``, made by the first worker, joined by the others."""
+        return SharedIdWalk(self.server, f"{self.prefix}:ids:{slug}", ranges, max_misses, window)
 
     def claim(self, kind: str, member: str) -> bool:
         """True for the first worker of the crawl to claim ``member`` of ``kind`` (e.g. a publisher page)."""
@@ -152,10 +210,14 @@ class SharedScheduler(Scheduler):
         pipe.expire(self.keys["state"], int(HEARTBEAT_TTL))
         pipe.execute()
 
+    @staticmethod
+    def _alive(record: dict, now: float) -> bool:
+        return now - record["ts"] < (HEARTBEAT_TTL if record["busy"] else QUIET)
+
     def _dead_workers(self) -> int:
         """Workers that stopped beating without saying goodbye (killed)."""
         now = time.time()
-        return sum(1 for raw in self.server.hvals(self.keys["workers"]) if now - json.loads(raw)["ts"] >= HEARTBEAT_TTL)
+        return sum(1 for raw in self.server.hvals(self.keys["workers"]) if not self._alive(json.loads(raw), now))
 
     def _others(self) -> list[dict]:
         now = time.time()
@@ -163,7 +225,7 @@ class SharedScheduler(Scheduler):
         for worker, raw in self.server.hgetall(self.keys["workers"]).items():
             worker = worker.decode() if isinstance(worker, bytes) else worker
             record = json.loads(raw)
-            if worker != self.worker and now - record["ts"] < HEARTBEAT_TTL:
+            if worker != self.worker and self._alive(record, now):
                 live.append(record)
         return live
 
@@ -216,20 +278,26 @@ class SharedScheduler(Scheduler):
             return False
         from newscrawl.store import store_for
 
+        store = store_for(self.spider.crawler)
+        # Back-catalogue ids handed out and never answered: every live worker is idle, so they died with it.
+        lost_ids = [(slug, i) for slug, walk in getattr(self.spider, "id_walks", {}).items()
+                    for i in getattr(walk, "unanswered", lambda: [])()]
         urls = [u.decode() if isinstance(u, bytes) else u for u in self.server.smembers(self.keys["articles"])]
         by_key = {str(key): url for url in urls if (key := article_key(url))}
-        known = store_for(self.spider.crawler).known_keys(by_key)
-        missing = [url for key, url in by_key.items() if key not in known]
+        settled = set(store.known_keys(by_key)) | store.gone_keys(by_key) | {f"{s}/{i}" for s, i in lost_ids}
+        missing = [url for key, url in by_key.items() if key not in settled]
         listings = []
         if dead:
             # A dead worker may have held a listing page: the pages after it were never discovered.
             # Walk the listing again from every page it had reached (stored articles are skipped).
             listings = [json.loads(raw) for raw in self.server.smembers(self.keys["listings"])]
-        if not missing and not listings:
+        if not missing and not listings and not lost_ids:
             return False
-        logger.warning("Distributed crawl %s: %d dead worker(s), %d scheduled article pages not stored; fetching "
-                       "them and %d listing pages again", self.prefix, dead, len(missing), len(listings))
-        self.stats.inc_value("newscrawl/distributed/requeued", len(missing) + len(listings), spider=self.spider)
+        logger.warning("Distributed crawl %s: %d dead worker(s), %d scheduled article pages not stored and %d "
+                       "back-catalogue ids not answered; fetching them and %d listing pages again", self.prefix, dead,
+                       len(missing), len(lost_ids), len(listings))
+        self.stats.inc_value("newscrawl/distributed/requeued", len(missing) + len(listings) + len(lost_ids),
+                             spider=self.spider)
         # Publisher pages the dead worker claimed and never fetched may be claimed again.
         self.server.delete(self.keys["publishers"])
         for url in missing:
@@ -237,12 +305,15 @@ class SharedScheduler(Scheduler):
         for url, page in listings:
             self.queue.push(Request(url, callback=self.spider.parse_listing, cb_kwargs={"page": page},
                                     dont_filter=True, meta={PAGE_KIND: "listing"}))
+        for slug, maghress_id in lost_ids:
+            self.queue.push(self.spider.article_request(ArticleKey(slug, maghress_id), backfill=(slug, maghress_id))
+                            .replace(dont_filter=True))
         return True
 
     def close(self, reason):
         self.server.hdel(self.keys["workers"], self.worker)
         if reason == "finished" and not len(self.queue) and not any(o["busy"] for o in self._others()):
             # The crawl is complete: nothing of it must outlive it.
-            self.server.delete(*self.keys.values())
+            self.server.delete(*self.keys.values(), *self.server.keys(f"{self.prefix}:ids:*"))
             logger.info("Distributed crawl %s complete: its Redis keys are deleted", self.prefix)
         return super().close(reason)

@@ -16,7 +16,7 @@ the walk back rather than letting it run ahead uncounted).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 _PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 MAX_IDS = 10_000_000  # one walk's ids: a typo ("5010000-50100000") should not queue tens of millions
@@ -103,3 +103,27 @@ class IdWalk:
     @property
     def done(self) -> bool:
         return all(r.stopped or r.next_id > r.high for r in self.ranges)
+
+    def pop_stopped(self) -> list[tuple[int, int, int]]:
+        """The ranges stopped since the last call: ``(low, high, id after which it stopped)``."""
+        stopped, self.stopped_ranges = self.stopped_ranges, []
+        return stopped
+
+    # -- state, for a walk shared by several processes (newscrawl.distributed.SharedIdWalk) --------------
+
+    def to_dict(self) -> dict:
+        ranges = [{**asdict(r), "outcomes": {str(k): v for k, v in r.outcomes.items()}} for r in self.ranges]
+        return {"ranges": ranges, "max_misses": self.max_misses, "window": self.window,
+                "in_flight": sorted(self.in_flight), "stopped_ranges": self.stopped_ranges}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IdWalk:
+        walk = cls([], data["max_misses"], data["window"])
+        for raw in data["ranges"]:
+            r = _Range(raw["low"], raw["high"])
+            r.next_id, r.frontier, r.misses, r.stopped = raw["next_id"], raw["frontier"], raw["misses"], raw["stopped"]
+            r.outcomes = {int(k): v for k, v in raw["outcomes"].items()}
+            walk.ranges.append(r)
+        walk.in_flight = set(data["in_flight"])
+        walk.stopped_ranges = [tuple(x) for x in data["stopped_ranges"]]
+        return walk

@@ -29,6 +29,9 @@ NEWSCRAWL_STORE_FLUSH_SECONDS = 2.0
 NEWSCRAWL_PUBLISHER_HOSTS = []
 # Back-catalogue crawls (-a ids=…): a range stops after this many consecutive ids not found.
 NEWSCRAWL_BACKFILL_MAX_MISSES = 50
+# A back-catalogue shared by workers on Redis: ids handed out and not answered yet, across all of them (one
+# process keeps 16). A range never runs more than this past the point where it stops.
+NEWSCRAWL_BACKFILL_WINDOW = 64
 # The frontier: an article page that failed is fetched again by the next runs, until it failed this many
 # times; then it is only reported (`newscrawl status`).
 NEWSCRAWL_MAX_ATTEMPTS = 5

@@ -77,6 +77,7 @@ def test_back_catalogue_fetches_ids_records_misses_and_skips_both_next_time(site
     # Only the id that failed is asked again; stored and known-missing ids are skipped.
     assert again == ["/fr/lopinion/5010014"]
     assert second.stats["newscrawl/backfill/skipped_stored"] == 12
+    assert second.stats["newscrawl/backfill/ranges_stopped"] == 1  # the walk went on to its end, it did not stall
     assert second.stats["newscrawl/backfill/skipped_missing"] >= 5
 
 

@@ -182,3 +182,43 @@ def test_articles_waiting_for_a_publisher_page_another_worker_claimed_are_not_lo
     assert store.aliases_of(f"{server.origin}/fr/lopinion/{kept}") == [
         f"{server.origin}/fr/lopinion/{({5010005, 5010006} - pair).pop()}"]
     assert stats["newscrawl/store/inserted"] == len(EXPECTED)
+
+
+# -- the back-catalogue shared by workers -------------------------------------------------------------
+
+
+def _backfill_worker(origin, database_url, redis_url, workdir, name, ids):
+    return start_worker(origin, database_url, redis_url, workdir, name, "-a", f"ids={ids}", "-a", "max_misses=10")
+
+
+def test_three_workers_share_a_back_catalogue_and_a_killed_one_loses_nothing(mirror, redis_url, tmp_path):
+    """The ids walked once across the workers (each asked at most once), misses counted in id order across
+    them (the walk stops past the last article), and the blocks of a worker killed half way asked again."""
+    server, ids = mirror
+    server.clear_log()
+    server.delay = 0.2  # a real site answers in a few hundred milliseconds: latency, not CPU, bounds the crawl
+    database_url = f"sqlite:///{tmp_path / 'a.db'}"
+    walk = f"{min(ids)}-{max(ids) + 400}"  # 400 ids past the last article: the walk must stop by itself
+    names = ["b1", "b2", "b3"]
+    try:
+        workers = [_backfill_worker(server.origin, database_url, redis_url, tmp_path, n, walk) for n in names]
+        deadline = time.time() + 60
+        while len(server.requests) < N // 2 and time.time() < deadline:  # about a quarter of the pages
+            time.sleep(0.05)
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(10)
+        assert workers[0].returncode == -signal.SIGKILL  # killed mid-way, not finished
+        stats = finish(workers[1:], tmp_path, names[1:], timeout=240)
+    finally:
+        server.delay = 0
+    article_pages = Counter(p for p in server.requests if p.startswith("/fr/lopinion/"))
+    stored = {a["maghress_id"] for a in Store(database_url).iter_articles()}
+    assert stored == set(ids) and Store(database_url).count() == N  # every article once, none lost
+    # Every id asked at most once, but for those the killed worker held (asked again, by a survivor).
+    requeued = sum(s.get("newscrawl/distributed/requeued", 0) for s in stats)
+    assert sum(c - 1 for c in article_pages.values()) <= requeued
+    assert "/fr/lopinion" not in article_pages  # no listing: the ids alone
+    # The walk stopped after 10 misses in id order, within the shared window, not 400 ids later.
+    assert max(int(p.rsplit("/", 1)[1]) for p in article_pages) <= max(ids) + 10 + 64 + 16
+    # The survivors both fetched article pages: the work was shared.
+    assert all(s.get("newscrawl/article/pages", 0) > 0 for s in stats), [s.get("newscrawl/article/pages") for s in stats]

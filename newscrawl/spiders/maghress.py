@@ -181,8 +181,6 @@ class MaghressSpider(scrapy.Spider):
         hosts = settings.getlist("NEWSCRAWL_PUBLISHER_HOSTS") or [h for s in SOURCES.values() for h in s.publisher_hosts]
         spider.publisher_hosts = frozenset(h.lower() for h in hosts) | {spider.start_host}
         spider.allowed_domains = sorted(set(spider.allowed_domains) | set(hosts))
-        if spider.id_ranges and settings.get("NEWSCRAWL_REDIS_URL"):
-            raise SystemExit(f"{cls.name}: bad spider argument: ids= runs in one process, not in a distributed crawl")
         spider.max_misses = spider.max_misses or settings.getint("NEWSCRAWL_BACKFILL_MAX_MISSES", 50)
         spider.max_attempts = max(1, settings.getint("NEWSCRAWL_MAX_ATTEMPTS", 5))
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
@@ -212,6 +210,10 @@ class MaghressSpider(scrapy.Spider):
         # The frontier first: articles seen by earlier runs and not stored (pending, or failed fewer than
         # NEWSCRAWL_MAX_ATTEMPTS times), whatever the listing walk will decide.
         due = store.frontier_due(sections, self.max_attempts)
+        if self.id_walks:
+            # Ids of this run's walk are the walk's to ask for (it must hear each answer to go on).
+            due = [d for d in due if not (d.key.section in self.id_walks and
+                                          any(low <= d.key.maghress_id <= high for low, high in self.id_ranges))]
         given_up = store.frontier_given_up(sections, self.max_attempts)
         if given_up:
             self.crawler.stats.set_value(statkeys.FRONTIER_GIVEN_UP, given_up)
@@ -223,6 +225,10 @@ class MaghressSpider(scrapy.Spider):
         for article in due:
             yield self.article_request(article.key, priority=1)
         if self.id_walks:
+            shared = getattr(self, "shared_id_walk", None)  # set by the distributed scheduler
+            if shared is not None:
+                window = self.crawler.settings.getint("NEWSCRAWL_BACKFILL_WINDOW", 64)
+                self.id_walks = {slug: shared(slug, self.id_ranges, self.max_misses, window) for slug in self.id_walks}
             for request in self._next_id_requests():
                 yield request
             return
@@ -396,8 +402,7 @@ class MaghressSpider(scrapy.Spider):
         yield from self._next_id_requests()
 
     def _log_stopped(self, slug: str, walk: IdWalk) -> None:
-        while walk.stopped_ranges:
-            low, high, last = walk.stopped_ranges.pop(0)
+        for low, high, last in walk.pop_stopped():
             self.crawler.stats.inc_value("newscrawl/backfill/ranges_stopped")
             self.logger.info("Back-catalogue %s %d-%d: stopped after id %d, %d consecutive ids not found",
                              slug, low, high, last, self.max_misses)
@@ -574,9 +579,11 @@ class MaghressSpider(scrapy.Spider):
     def spider_idle(self) -> None:
         """Articles still waiting for a publisher page another worker fetched: stored from Maghress now (the
         deduplication makes them aliases of that page's article once it is stored)."""
-        if not self._publisher_waiting:
+        # (Keys with no article waiting are publisher pages this worker asked for and another fetched.)
+        waiting = {key: raws for key, raws in self._publisher_waiting.items() if raws}
+        self._publisher_waiting = {}
+        if not waiting:
             return
-        waiting, self._publisher_waiting = self._publisher_waiting, {}
         for key, raws in waiting.items():
             self.crawler.engine.crawl(Request("data:,", callback=self._resolve_waiting, dont_filter=True,
                                               cb_kwargs={"raws": raws}, meta={PAGE_KIND: "waiting"}))
