@@ -34,12 +34,12 @@ test: setup system-packages
 
 # The quality gate's table: per publisher parser, per field, accuracy over the golden pages.
 eval: setup
-	$(BIN)/python -m newscrawl.evaluate tests/golden
+	$(BIN)/python -m newscrawl.ops.evaluate tests/golden
 
 # The generic extractor on real pages beside bare trafilatura (a measurement: the corpus is not part of the
 # project). CORPUS=../shared/corpus by default; MISSES=1 lists the wrong fields page by page.
 eval-real: setup
-	$(BIN)/python -m newscrawl.evaluate_real $(or $(CORPUS),../shared/corpus) $(if $(MISSES),--misses)
+	$(BIN)/python -m newscrawl.ops.evaluate_real $(or $(CORPUS),../shared/corpus) $(if $(MISSES),--misses)
 
 # Measurements; each writes its table into docs/performance.md.
 # N=articles in the mirror (default 2000), SCALE=size factor of the second run (default 5).

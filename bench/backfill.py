@@ -25,8 +25,8 @@ PYTHON = sys.executable
 
 
 def run(n: int, delay: float, workers_list=(1, 2, 4)) -> list[dict]:
-    from newscrawl.fixtureserver import FixtureServer
-    from newscrawl.mirror import FIRST_ID, generate
+    from tests.support.fixtureserver import FixtureServer
+    from tests.support.mirror import FIRST_ID, generate
     from newscrawl.store import Store
     from tests.servers import create_database, postgresql_server
 

@@ -58,7 +58,7 @@ def bare(origin: str, work: Path, server) -> dict:
     outside.mkdir(exist_ok=True)
     result = run([PYTHON, "-m", "scrapy", "runspider", str(REPO / "bench" / "bare_spider.py"),
                   "-a", f"start_url={origin}/fr/lopinion", *COMMON,
-                  "-s", 'EXTENSIONS={"newscrawl.extensions.StatsFile": 500}', "-s", f"NEWSCRAWL_STATS_FILE={stats}",
+                  "-s", 'EXTENSIONS={"newscrawl.crawl.extensions.StatsFile": 500}', "-s", f"NEWSCRAWL_STATS_FILE={stats}",
                   "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"],
                  outside, {"PYTHONPATH": str(REPO)}, server)
     result["stats"] = stats_of(stats)
@@ -103,7 +103,7 @@ def server_rps(origin: str, paths: list[str], seconds: float = 3.0, threads: int
 
 
 CATEGORIES = [
-    ("our site parsers", ("newscrawl/sites/",)),
+    ("our site parsers", ("newscrawl/extract/sites/",)),
     ("normalisation (dates, titles, loaders)", ("newscrawl/normalize", "newscrawl/loaders", "itemloaders/", "dateparser",
                                                "py3langid", "unicodedata")),
     ("deduplication", ("newscrawl/store/similarity", "datasketch", "numpy", "DeduplicatePipeline", "hashlib")),
@@ -128,8 +128,8 @@ def profile_shares(path: Path) -> list[tuple[str, float]]:
 
 
 def measure(n: int, work: Path, with_profile: bool) -> dict:
-    from newscrawl.fixtureserver import FixtureServer
-    from newscrawl.mirror import generate
+    from tests.support.fixtureserver import FixtureServer
+    from tests.support.mirror import generate
 
     site = work / f"mirror-{n}"
     generate(site, n)
@@ -154,9 +154,9 @@ def measure(n: int, work: Path, with_profile: bool) -> dict:
 
 
 def render_cost(work: Path, k: int = 24) -> dict:
-    from newscrawl.fixtureserver import FixtureServer
-    from newscrawl.mirror import generate
-    from newscrawl.rendering import find_browser
+    from tests.support.fixtureserver import FixtureServer
+    from tests.support.mirror import generate
+    from newscrawl.crawl.rendering import find_browser
 
     if find_browser() is None:
         return {}
@@ -174,8 +174,8 @@ def render_cost(work: Path, k: int = 24) -> dict:
 
 
 def distributed(work: Path, n: int = 600) -> list[tuple[int, float, float]]:
-    from newscrawl.fixtureserver import FixtureServer
-    from newscrawl.mirror import generate
+    from tests.support.fixtureserver import FixtureServer
+    from tests.support.mirror import generate
 
     redis = shutil.which("redis-server")
     if redis is None:

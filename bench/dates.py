@@ -27,12 +27,12 @@ def per_call_us(fn, arg, now, repeat: int = 7, number: int = 300) -> float:
 
 def startup() -> dict[str, float]:
     code = (
-        "import time, sys; t = time.perf_counter(); import newscrawl.spiders.lopinion, newscrawl.pipelines; "
+        "import time, sys; t = time.perf_counter(); import newscrawl.spiders.lopinion, newscrawl.crawl.pipelines; "
         "print(time.perf_counter() - t, 'dateparser' in sys.modules, 'py3langid' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
     first_fallback = subprocess.run(
-        [sys.executable, "-c", "import time; from newscrawl.normalize import parse_date; t = time.perf_counter(); "
+        [sys.executable, "-c", "import time; from newscrawl.extract.normalize import parse_date; t = time.perf_counter(); "
          "parse_date('9-déc-2025'); print(time.perf_counter() - t)"],
         cwd=REPO, capture_output=True, text=True, check=True,
     ).stdout
@@ -50,7 +50,7 @@ def startup() -> dict[str, float]:
 
 def main() -> None:
     sys.path.insert(0, str(REPO))
-    import newscrawl.normalize as normalize
+    import newscrawl.extract.normalize as normalize
     from tests.test_dates import CASES, NOW
 
     texts = [text for text, _ in CASES]

@@ -58,40 +58,40 @@ REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # After the redirect middleware (600) has made the next request of a chain: checks each hop.
-    "newscrawl.middlewares.PublisherHostGuard": 650,
+    "newscrawl.crawl.middlewares.PublisherHostGuard": 650,
 }
 
 ITEM_PIPELINES = {
-    "newscrawl.pipelines.ValidatePipeline": 100,
-    "newscrawl.pipelines.DeduplicatePipeline": 200,
-    "newscrawl.pipelines.StorePipeline": 300,
+    "newscrawl.crawl.pipelines.ValidatePipeline": 100,
+    "newscrawl.crawl.pipelines.DeduplicatePipeline": 200,
+    "newscrawl.crawl.pipelines.StorePipeline": 300,
 }
 
 # CSV: our columns in our order for every feed (Scrapy would take the first item's keys).
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
 FEED_EXPORTERS = {
-    "csv": "newscrawl.exporters.ArticleCsvItemExporter",
-    "jsonlines": "newscrawl.exporters.ArticleJsonLinesItemExporter",
+    "csv": "newscrawl.store.exporters.ArticleCsvItemExporter",
+    "jsonlines": "newscrawl.store.exporters.ArticleJsonLinesItemExporter",
 }
 # The default feed: one CSV per run. It is added only when FEEDS is empty, so
 # `-o`/`-O` on the command line (or FEEDS in your settings) replaces it; '' turns it off.
 NEWSCRAWL_DEFAULT_FEED = f"{NEWSCRAWL_DATA_DIR}/exports/%(name)s-%(time)s.csv"
 
 LOG_LEVEL = "INFO"
-LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
+LOG_FORMATTER = "newscrawl.crawl.logformatter.NewscrawlLogFormatter"
 # Scrapy's filter, except that a crawl killed with SIGKILL and restarted with its JOBDIR finishes.
-DUPEFILTER_CLASS = "newscrawl.dupefilter.ResumableDupeFilter"
+DUPEFILTER_CLASS = "newscrawl.crawl.dupefilter.ResumableDupeFilter"
 # Names that resolve to private, loopback or link-local addresses are refused (the mirror's own host aside).
-TWISTED_DNS_RESOLVER = "newscrawl.resolver.GuardedResolver"
+TWISTED_DNS_RESOLVER = "newscrawl.crawl.resolver.GuardedResolver"
 # An article page is one request per Maghress key, whatever host, scheme, slug or query its URL has.
-REQUEST_FINGERPRINTER_CLASS = "newscrawl.dupefilter.ArticleKeyFingerprinter"
+REQUEST_FINGERPRINTER_CLASS = "newscrawl.crawl.dupefilter.ArticleKeyFingerprinter"
 
 EXTENSIONS = {
-    "newscrawl.extensions.StatsFile": 500,
-    "newscrawl.extensions.JobdirGuard": 0,
-    "newscrawl.extensions.LayoutAlarm": 400,
-    "newscrawl.extensions.ReachabilityCheck": 450,  # before StatsFile (500): its verdict is in the stats file
+    "newscrawl.crawl.extensions.StatsFile": 500,
+    "newscrawl.crawl.extensions.JobdirGuard": 0,
+    "newscrawl.crawl.extensions.LayoutAlarm": 400,
+    "newscrawl.crawl.extensions.ReachabilityCheck": 450,  # before StatsFile (500): its verdict is in the stats file
 }
 # `scrapy crawl` that exits 3 when the layout-change alarm went off.
 COMMANDS_MODULE = "newscrawl.commands"
@@ -107,9 +107,9 @@ NEWSCRAWL_STATS_FILE = ""
 
 # JavaScript rendering (scrapy-playwright), installed by the add-on when a Chromium is found.
 ADDONS = {
-    "newscrawl.rendering.RenderingAddon": 0,
+    "newscrawl.crawl.rendering.RenderingAddon": 0,
     # Shared Redis scheduler when NEWSCRAWL_REDIS_URL is set (distributed crawls); nothing otherwise.
-    "newscrawl.addons.DistributedAddon": 0,
+    "newscrawl.crawl.addons.DistributedAddon": 0,
 }
 # Per publisher host: "never", "auto" (render when the plain page lacks the body) or "always".
 # Defaults come from each source's `render` in the registry; entries here override them.

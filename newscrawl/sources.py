@@ -8,7 +8,7 @@ Adding a source is one ``Source(...)`` line in ``SOURCES`` (see docs/sources.md)
 - ``languages``: what it publishes in, for documentation and language detection hints;
 - ``render``: ``never`` / ``auto`` / ``always``: whether its publisher pages need a browser
   (``NEWSCRAWL_RENDER_MODES`` overrides it per host);
-- ``parser``: the module of ``newscrawl.sites`` that reads its publisher pages, or ``None`` for
+- ``parser``: the module of ``newscrawl.extract.sites`` that reads its publisher pages, or ``None`` for
   the generic extractor (trafilatura + JSON-LD/Open Graph);
 - ``byline_names``: other spellings of its name in Maghress's "Publié dans <name> le …" byline.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from newscrawl.fixtureserver import FixtureServer, FixtureSite
+from tests.support.fixtureserver import FixtureServer, FixtureSite
 
 REPO = Path(__file__).resolve().parent.parent
 SITE = Path(__file__).resolve().parent / "site"

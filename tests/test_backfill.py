@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from newscrawl.idranges import IdWalk, parse_ids
+from newscrawl.crawl.idranges import IdWalk, parse_ids
 
 from .conftest import run_crawl
 

@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-from newscrawl.exporters import ArticleCsvItemExporter, neutralise_formula
+from newscrawl.store.exporters import ArticleCsvItemExporter, neutralise_formula
 from newscrawl.items import ARTICLE_FIELDS, Article
 from newscrawl.store import Store
 
@@ -49,7 +49,7 @@ def _store(tmp_path) -> str:
 
 
 def _export(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newscrawl.cli", "export", *args], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "export", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -15,7 +15,7 @@ import string
 import pytest
 from sqlalchemy import text
 
-from newscrawl.fixtureserver import FixtureServer
+from tests.support.fixtureserver import FixtureServer
 from newscrawl.store import Store
 
 from .conftest import run_crawl

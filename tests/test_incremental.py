@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from newscrawl.fixtureserver import FixtureServer
+from tests.support.fixtureserver import FixtureServer
 
 from .conftest import REPO, run_crawl
 from .support.mirrors import canonical_mirror

@@ -1,10 +1,10 @@
-"""Story keys (``newscrawl.keys``): what makes two URLs one article, and two pages one story."""
+"""Story keys (``newscrawl.store.keys``): what makes two URLs one article, and two pages one story."""
 
 from __future__ import annotations
 
 import pytest
 
-from newscrawl.keys import (
+from newscrawl.store.keys import (
     ArticleKey, article_key, maghress_url, names_one_article, publisher_key, story_keys, titles_agree,
 )
 

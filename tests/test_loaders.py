@@ -6,7 +6,7 @@ normalises it as text.
 
 from __future__ import annotations
 
-from newscrawl.loaders import build_article
+from newscrawl.extract.assemble import build_article
 
 MAGHRESS = {
     "url": "https://www.maghress.com/fr/lopinion/5010001",

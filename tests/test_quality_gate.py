@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from newscrawl.evaluate import Score, below_floors, evaluate, load_floors, main, raised_floors
-from newscrawl.sites import GENERIC, PUBLISHER_PARSERS
+from newscrawl.ops.evaluate import Score, below_floors, evaluate, load_floors, main, raised_floors
+from newscrawl.extract.sites import GENERIC, PUBLISHER_PARSERS
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -57,7 +57,7 @@ def test_make_eval_prints_the_per_parser_per_field_table(capsys):
 
 
 def test_the_real_page_scores_compare_what_a_reader_would():
-    from newscrawl.evaluate_real import Output, authors_correct, date_correct, title_correct
+    from newscrawl.ops.evaluate_real import Output, authors_correct, date_correct, title_correct
 
     # The same second, whatever the offset it is written in; a day alone compares days.
     assert date_correct(Output(published_at="2024-09-03T05:03:19+01:00"), "2024-09-03 04:03:19.389000+00:00")

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parsel import Selector
 
-from newscrawl.fixtureserver import FixtureServer
-from newscrawl.loaders import build_article
-from newscrawl.sites import lopinion, maghress
+from tests.support.fixtureserver import FixtureServer
+from newscrawl.extract.assemble import build_article
+from newscrawl.extract.sites import lopinion, maghress
 
 from .conftest import REPO, SITE, run_crawl
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.fixtureserver import FixtureServer
-from newscrawl.rendering import find_browser, needs_rendering
+from tests.support.fixtureserver import FixtureServer
+from newscrawl.crawl.rendering import find_browser, needs_rendering
 
 from .conftest import run_crawl
 

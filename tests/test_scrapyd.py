@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from newscrawl.fixtureserver import FixtureServer
+from tests.support.fixtureserver import FixtureServer
 from newscrawl.store import Store
 
 from .conftest import REPO
@@ -125,7 +125,7 @@ every = "2s"
 args = {{ start_url = "{site_server.origin}/fr/lopinion", refresh = "true" }}
 settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = "False" }}
 """)
-    scheduler = subprocess.Popen([sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--stop-after", "25"],
+    scheduler = subprocess.Popen([sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan), "--stop-after", "25"],
                                  cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(3)  # scrapyd is down: the scheduler must retry
     with scrapyd_server(tmp_path / "scrapyd", port=port, env={"NEWSCRAWL_DATA_DIR": str(tmp_path / "data")}) as url:
@@ -161,7 +161,7 @@ scrapyd = "{url}"
 args = {{ start_url = "{site_server.origin}/fr/lopinion" }}
 settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = "False" }}
 """)
-        once = [sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--once"]
+        once = [sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan), "--once"]
         first = subprocess.run(once, cwd=REPO, capture_output=True, text=True, timeout=60)
         assert first.returncode == 0 and "scheduled lopinion" in first.stderr, first.stderr
         second = subprocess.run(once, cwd=REPO, capture_output=True, text=True, timeout=60)
@@ -177,7 +177,7 @@ settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = 
 def test_plan_errors_are_reported_clearly(tmp_path):
     plan = tmp_path / "plan.toml"
     plan.write_text('[[job]]\nspider = "lopinion"\ncron = "every hour"\n')
-    result = subprocess.run([sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--once"], cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan), "--once"], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "is not a cron expression" in result.stderr
 
@@ -204,7 +204,7 @@ scrapyd = ["http://127.0.0.1:{silent.getsockname()[1]}", "{url}"]
 args = {{ start_url = "{site_server.origin}/fr/lopinion" }}
 settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = "False" }}
 """)
-        run = subprocess.run([sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--stop-after", "6"],
+        run = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan), "--stop-after", "6"],
                              cwd=REPO, capture_output=True, text=True, timeout=60)
         silent.close()
         assert run.returncode == 0, run.stderr
@@ -214,7 +214,7 @@ settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = 
 
 
 def test_a_long_running_job_is_looked_at_a_bounded_number_of_times(egg, tmp_path):
-    from newscrawl.schedule import Scheduler, State, load_plan
+    from newscrawl.ops.schedule import Scheduler, State, load_plan
 
     db = tmp_path / "articles.db"
     with scrapyd_server(tmp_path / "scrapyd", env={"NEWSCRAWL_DATA_DIR": str(tmp_path / "data")}) as url, \
@@ -260,7 +260,7 @@ scrapyd = "{url}"
 args = {{ start_url = "{site_server.origin}/fr/lopinion" }}
 settings = {{ NEWSCRAWL_DATABASE_URL_FILE = "{url_file}", AUTOTHROTTLE_ENABLED = "False" }}
 """)
-        run = subprocess.run([sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--once"], cwd=REPO,
+        run = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan), "--once"], cwd=REPO,
                              capture_output=True, text=True, timeout=60)
         assert run.returncode == 0, run.stderr
         wait_finished(url, [j["id"] for j in jobs(url)["pending"] + jobs(url)["running"]])
@@ -272,7 +272,7 @@ settings = {{ NEWSCRAWL_DATABASE_URL_FILE = "{url_file}", AUTOTHROTTLE_ENABLED =
     # A plan that would hand the password to scrapyd is refused.
     plan.write_text(plan.read_text().replace(f'NEWSCRAWL_DATABASE_URL_FILE = "{url_file}"',
                                              f'NEWSCRAWL_DATABASE_URL = "{url_file.read_text().strip()}"'))
-    refused = subprocess.run([sys.executable, "-m", "newscrawl.cli", "schedule", str(plan), "--once"], cwd=REPO,
+    refused = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan), "--once"], cwd=REPO,
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "NEWSCRAWL_DATABASE_URL holds a password" in refused.stderr
     assert secret not in refused.stderr

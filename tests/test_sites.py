@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from parsel import Selector
 
-from newscrawl.sites import lopinion, maghress
+from newscrawl.extract.sites import lopinion, maghress
 
 from .conftest import ORIGIN, fixture_page
 
@@ -182,7 +182,7 @@ def test_broken_json_ld_is_ignored():
 
 
 def test_lematin_reads_the_printed_byline_and_date_without_metadata():
-    from newscrawl.sites import lematin
+    from newscrawl.extract.sites import lematin
 
     page = sel('<article><h1>Titre</h1><span class="article-author">Par <a href="/a">Rim Battal</a></span>'
                '<span class="article-date">Publié le 22/02/2026 à 09h30</span></article>')
@@ -192,7 +192,7 @@ def test_lematin_reads_the_printed_byline_and_date_without_metadata():
 
 
 def test_aujourdhui_body_leaves_out_plugin_blocks_and_the_lead():
-    from newscrawl.sites import aujourdhui
+    from newscrawl.extract.sites import aujourdhui
 
     page = sel('<div class="entry-content"><p class="chapo">Chapô.</p><p>Un.</p>'
                '<div class="sharedaddy">Partager : Facebook</div><h2>Intertitre</h2><p>Deux.</p>'
@@ -202,7 +202,7 @@ def test_aujourdhui_body_leaves_out_plugin_blocks_and_the_lead():
 
 
 def test_generic_title_drops_the_site_name_but_not_hyphens():
-    from newscrawl.sites import generic
+    from newscrawl.extract.sites import generic
 
     from scrapy.http import HtmlResponse
 
@@ -221,7 +221,7 @@ def test_generic_title_drops_the_site_name_but_not_hyphens():
 
 
 def test_generic_body_drops_the_heading_trafilatura_keeps():
-    from newscrawl.sites import generic
+    from newscrawl.extract.sites import generic
 
     paragraphs = " ".join(f"<p>Phrase numéro {i} d'un article assez long pour être retenu par l'extracteur.</p>"
                           for i in range(6))
@@ -235,7 +235,7 @@ def test_generic_body_drops_the_heading_trafilatura_keeps():
 
 
 def test_site_name_is_cut_from_titles_in_the_forms_sites_use():
-    from newscrawl.sites.common import _name_key, without_site_name
+    from newscrawl.extract.sites.common import _name_key, without_site_name
 
     golem, dw = {"golemde", "golem"}, {"dwcom", "dw", "deutschewelle"}
     assert without_site_name("Akkutechnik: Hat Quantumscape genug Akkus gebaut? - Golem.de", golem) == \
@@ -255,7 +255,7 @@ def test_site_name_is_cut_from_titles_in_the_forms_sites_use():
 
 
 def test_site_keys_come_from_the_page_and_its_host():
-    from newscrawl.sites.common import site_keys
+    from newscrawl.extract.sites.common import site_keys
 
     page = sel('<html><head><meta property="og:site_name" content="Le Quotidien de Rabat">'
                '<script type="application/ld+json">{"@type": "NewsArticle", "publisher": {"name": "QR Médias"}}</script>'

@@ -145,13 +145,13 @@ def test_registry_defaults_and_byline_names():
     assert source_named("L’Économiste").slug == "leconomiste"
     assert source_named("Aujourd'hui le Maroc").slug == "aujourdhui"
     assert source_named("Le Temps") is None
-    from newscrawl.sites import PUBLISHER_PARSERS
+    from newscrawl.extract.sites import PUBLISHER_PARSERS
 
     assert all(s.parser in PUBLISHER_PARSERS for s in SOURCES.values() if s.parser)
 
 
 def test_a_publisher_layout_change_raises_the_alarm_even_though_maghress_fills_the_column(site_copy, tmp_path):
-    from newscrawl.fixtureserver import FixtureServer
+    from tests.support.fixtureserver import FixtureServer
 
     # Le Matin renames its body container: the Maghress copy still gives every article a body.
     for page in (site_copy / "economie").rglob("*.html"):
@@ -169,7 +169,7 @@ def test_a_parser_that_fails_on_a_page_costs_nothing_but_that_page(monkeypatch):
     from scrapy.http import HtmlResponse, Request
     from scrapy.utils.test import get_crawler
 
-    from newscrawl.sites import generic
+    from newscrawl.extract.sites import generic
     from newscrawl.spiders.maghress import MaghressSpider
 
     def broken(page, url, **hints):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscrawl.normalize import (
+from newscrawl.extract.normalize import (
     canonical_key,
     clean_authors,
     clean_body,

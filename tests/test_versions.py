@@ -38,9 +38,9 @@ def test_the_private_apis_the_project_reaches_into_are_still_there():
     from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
     from scrapy_redis.scheduler import Scheduler
 
-    # newscrawl/playwright_handler.py: started on demand, contexts retired by name.
+    # newscrawl/crawl/playwright_handler.py: started on demand, contexts retired by name.
     assert callable(getattr(ScrapyPlaywrightDownloadHandler, "_launch"))
     assert callable(getattr(ScrapyPlaywrightDownloadHandler, "_maybe_launch_in_thread"))
-    # newscrawl/distributed.py: a shorter engine heartbeat for idle workers; the scheduler's queue and server.
+    # newscrawl/crawl/distributed.py: a shorter engine heartbeat for idle workers; the scheduler's queue and server.
     assert hasattr(ExecutionEngine, "_SLOT_HEARTBEAT_INTERVAL")
     assert callable(getattr(Scheduler, "open")) and callable(getattr(Scheduler, "enqueue_request"))

@@ -3,13 +3,13 @@
 Scrapy's own command exits 0 whenever the spider ran. This one exits
 
 - 3 when the crawl's finish reason is the layout-change alarm
-  (``newscrawl.extensions.LayoutAlarm``): silently empty columns become a failed run;
+  (``newscrawl.crawl.extensions.LayoutAlarm``): silently empty columns become a failed run;
 - 4 when some articles could not be stored: the database refused them (kept
   in its ``rejected_articles`` table) or could not be written at all (their
   articles stay in the frontier and are fetched again next run);
 - 5 when a source, or the whole site, could not be reached: every listing page
   of a source failed, or no request got an answer and nothing was stored
-  (``newscrawl.extensions.ReachabilityCheck``).
+  (``newscrawl.crawl.extensions.ReachabilityCheck``).
 
 cron, systemd and scrapyd users then see a failed run, not a quiet one.
 """

@@ -1,8 +1,8 @@
 """``maghress``: the French sources of Maghress, each article enriched from its publisher's page.
 
 Discovery only: which URLs, in what order. What a page says is the site
-parsers' business (``newscrawl.sites``), how values are normalised the item
-loader's (``newscrawl.loaders``), which sources exist the registry's
+parsers' business (``newscrawl.extract.sites``), how values are normalised the item
+loader's (``newscrawl.extract.assemble``), which sources exist the registry's
 (``newscrawl.sources``).
 
     listing /fr/<source> ──► article pages /fr/<source>/<id> ──► publisher page
@@ -28,14 +28,14 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newscrawl import statkeys
-from newscrawl.dupefilter import PAGE_KIND
-from newscrawl.encoding import readable
-from newscrawl.idranges import IdWalk, parse_ids
-from newscrawl.keys import ArticleKey, article_key, maghress_url, publisher_key, titles_agree
-from newscrawl.loaders import build_article
-from newscrawl.normalize import canonical_key, clean_source_url, parse_date, title_key
-from newscrawl.rendering import needs_rendering
-from newscrawl.sites import GENERIC, maghress, parser_for_host, parser_module
+from newscrawl.crawl.dupefilter import PAGE_KIND
+from newscrawl.extract.encoding import readable
+from newscrawl.crawl.idranges import IdWalk, parse_ids
+from newscrawl.store.keys import ArticleKey, article_key, maghress_url, publisher_key, titles_agree
+from newscrawl.extract.assemble import build_article
+from newscrawl.extract.normalize import canonical_key, clean_source_url, parse_date, title_key
+from newscrawl.crawl.rendering import needs_rendering
+from newscrawl.extract.sites import GENERIC, maghress, parser_for_host, parser_module
 from newscrawl.sources import RENDER_MODES, SOURCES, Source, parse_source_list, source_named
 
 

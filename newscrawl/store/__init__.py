@@ -1,5 +1,18 @@
-"""The article store: one layer, two backends (SQLite by default, PostgreSQL), chosen by URL."""
+"""The article store: one layer, two backends (SQLite by default, PostgreSQL), chosen by URL.
 
-from newscrawl.store.database import Match, Store, store_for
+``keys`` (story keys), ``schema``, ``database`` (``Store``), ``similarity``, ``exporters``. ``Store``,
+``store_for`` and ``Match`` are imported on first use: the spider imports ``newscrawl.store.keys`` at
+start-up, and SQLAlchemy must not come with it (it loads with the first article).
+"""
+
+from __future__ import annotations
 
 __all__ = ["Match", "Store", "store_for"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from newscrawl.store import database
+
+        return getattr(database, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

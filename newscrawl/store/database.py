@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from newscrawl.items import ARTICLE_FIELDS
-from newscrawl.keys import MIN_BODY_WORDS, ArticleKey, StoryKeys, story_keys, titles_agree
+from newscrawl.store.keys import MIN_BODY_WORDS, ArticleKey, StoryKeys, story_keys, titles_agree
 from newscrawl.store import similarity
 from newscrawl.store.schema import (
     MIGRATIONS, SCHEMA_VERSION, aliases, articles, body_bands, frontier, listing_walks, metadata, rejected, schema_info,

@@ -1,6 +1,6 @@
 """The generic extractor on real pages, side by side with bare trafilatura: a measurement, not a test.
 
-    python -m newscrawl.evaluate_real ../shared/corpus      (make eval-real CORPUS=../shared/corpus)
+    python -m newscrawl.ops.evaluate_real ../shared/corpus      (make eval-real CORPUS=../shared/corpus)
 
 The corpus is not part of the project (see its README): real article pages
 with what a reader of each expects. Two sets are scored:
@@ -16,7 +16,7 @@ with what a reader of each expects. Two sets are scored:
   ``ground-truth.json``: the mean word F1 of the body over all pages.
 
 "generic" is what a crawl would store from the page
-(``newscrawl.evaluate.extract``: the generic extractor, then the item
+(``newscrawl.ops.evaluate.extract``: the generic extractor, then the item
 loader); "trafilatura" is ``trafilatura.bare_extraction(with_metadata=True)``
 on the same HTML, in the same run.
 """
@@ -35,7 +35,7 @@ from typing import Any
 
 from scrapy.http import HtmlResponse
 
-from newscrawl.evaluate import _norm, body_f1
+from newscrawl.ops.evaluate import _norm, body_f1
 
 EXTRACTORS = ("generic", "trafilatura")
 
@@ -97,7 +97,7 @@ def load_benchmark(root: Path) -> list[Page]:
 
 
 def run_generic(page: Page) -> Output:
-    from newscrawl.evaluate import extract
+    from newscrawl.ops.evaluate import extract
 
     got = extract("generic", page.html, page.url)
     return Output(got.get("title") or "", list(got.get("authors") or []), got.get("published_at"),
@@ -210,7 +210,7 @@ def format_table(real: dict[str, dict[str, float]], bench: dict[str, float], cou
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newscrawl.evaluate_real", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m newscrawl.ops.evaluate_real", description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path, help="the corpus directory (holding realpages/ and article-extraction-benchmark/)")
     parser.add_argument("--misses", action="store_true", help="list the generic extractor's wrong fields, page by page")
     args = parser.parse_args(argv)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from newscrawl.sites.common import (
+from newscrawl.extract.sites.common import (
     HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, META_AUTHOR, OG_IMAGE, OG_TITLE, Page,
     absolute, first, metadata_dates, paragraphs, publisher_fields, text_of,
 )

@@ -5,7 +5,7 @@ For benchmarks and scale tests: N articles laid out as the real sites are
 Maghress article pages with realistic body sizes, one publisher page per
 article), written as a fixture site directory that ``FixtureServer`` serves.
 
-    python -m newscrawl.mirror /tmp/mirror 2000
+    python -m tests.support.mirror /tmp/mirror 2000
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class JobdirGuard:
     runs, a marker file sits in its JOBDIR; if a new run finds it, the last
     run did not close, so its queue is set aside (not deleted) and the crawl
     rediscovers what is left from the listing pages instead (see
-    ``newscrawl.dupefilter``). A cleanly paused crawl (Ctrl-C once) keeps its
+    ``newscrawl.crawl.dupefilter``). A cleanly paused crawl (Ctrl-C once) keeps its
     queue and resumes from it, as Scrapy documents.
     """
 
@@ -162,7 +162,7 @@ class LayoutAlarm:
 
 def selectors_for(field: str, parsers: tuple[str, ...] | None = None) -> str:
     """The fallback chains of Maghress and the publisher parsers for a field, as the alarm names them."""
-    from newscrawl.sites import GENERIC, PUBLISHER_PARSERS, maghress, parser_module
+    from newscrawl.extract.sites import GENERIC, PUBLISHER_PARSERS, maghress, parser_module
 
     sites = [maghress] if parsers is None else []
     sites += [parser_module(name) for name in (parsers if parsers is not None else (*PUBLISHER_PARSERS, GENERIC))]

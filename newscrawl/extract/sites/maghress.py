@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from newscrawl.keys import ArticleKey, article_key, maghress_url
-from newscrawl.normalize import clean_text
-from newscrawl.sites.common import Page, first, meta, paragraphs, text_of
+from newscrawl.store.keys import ArticleKey, article_key, maghress_url
+from newscrawl.extract.normalize import clean_text
+from newscrawl.extract.sites.common import Page, first, meta, paragraphs, text_of
 
 # A ticker: any container whose class or id names a ticker, marquee or défilement.
 _TICKER = (

@@ -22,7 +22,7 @@ from pathlib import Path
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.sources import SOURCES
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_SITE = REPO_ROOT / "tests" / "site"
 
 
@@ -37,7 +37,7 @@ def _default_database_url() -> str:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from newscrawl.fixtureserver import FixtureServer
+    from tests.support.fixtureserver import FixtureServer
     from newscrawl.store import Store
 
     site = Path(args.site)
@@ -92,7 +92,7 @@ def _date_arg(value: str) -> date:
 
 
 def export(args: argparse.Namespace) -> int:
-    from newscrawl.exporters import csv_cell
+    from newscrawl.store.exporters import csv_cell
     from newscrawl.store import Store
 
     store = Store(args.database or _default_database_url())
@@ -173,7 +173,7 @@ def schedule(args: argparse.Namespace) -> int:
         print(f"newscrawl schedule needs scrapyd-client and croniter ({exc}): pip install 'newscrawl[scrapyd]'",
               file=sys.stderr)
         return 2
-    from newscrawl import schedule as scheduling
+    from newscrawl.ops import schedule as scheduling
 
     return scheduling.main(args.plan, args.once, args.state, args.stop_after, args.retries)
 

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector, SelectorList
 
-from newscrawl.normalize import clean_text
+from newscrawl.extract.normalize import clean_text
 
 Page = Selector  # a parsel Selector or a Scrapy TextResponse: both have .css/.xpath
 

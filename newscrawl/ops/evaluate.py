@@ -9,7 +9,7 @@ A case may instead name a page of the crawl fixtures, ``"page": "../site/…html
 (relative to the golden directory), whose ``{{ORIGIN}}`` becomes the origin
 of ``url``: the fixture site's publisher pages are golden pages too.
 
-``<parser>`` is a publisher parser of ``newscrawl.sites`` or ``generic``.
+``<parser>`` is a publisher parser of ``newscrawl.extract.sites`` or ``generic``.
 Each page goes through the parser and the item loader, as in a crawl;
 only the fields its JSON lists are scored (``null`` means "must be empty").
 A field is correct when it equals the expected value, compared after
@@ -17,7 +17,7 @@ typographic normalisation (apostrophes, no-break spaces, white space), the
 body when its words overlap the expected ones at F1 >= 0.9.
 
 ``floors.json`` beside the pages records the minimum accuracy of each
-parser's fields. ``python -m newscrawl.evaluate tests/golden`` (``make eval``)
+parser's fields. ``python -m newscrawl.ops.evaluate tests/golden`` (``make eval``)
 prints the table and exits 1 under a floor; ``--raise-floors`` records the
 current accuracy where it beats the floor. Floors never go down by this
 tool: lowering one is a deliberate edit of the file, for review.
@@ -39,8 +39,8 @@ from typing import Any
 
 from scrapy.http import HtmlResponse
 
-from newscrawl.loaders import build_article
-from newscrawl.sites import parser_module
+from newscrawl.extract.assemble import build_article
+from newscrawl.extract.sites import parser_module
 
 SCORED_FIELDS = (
     "title", "lead", "body", "authors", "published_date", "published_at", "language", "image_url", "source_url",
@@ -186,7 +186,7 @@ def table(results: dict[str, dict[str, Score]], floors: dict[str, dict[str, floa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newscrawl.evaluate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m newscrawl.ops.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("golden", type=Path, help="the golden pages' directory (tests/golden)")
     parser.add_argument("--raise-floors", action="store_true", help="record accuracies that beat their floors")
     args = parser.parse_args(argv)

@@ -109,7 +109,7 @@ class IdWalk:
         stopped, self.stopped_ranges = self.stopped_ranges, []
         return stopped
 
-    # -- state, for a walk shared by several processes (newscrawl.distributed.SharedIdWalk) --------------
+    # -- state, for a walk shared by several processes (newscrawl.crawl.distributed.SharedIdWalk) --------------
 
     def to_dict(self) -> dict:
         ranges = [{**asdict(r), "outcomes": {str(k): v for k, v in r.outcomes.items()}} for r in self.ranges]

@@ -13,9 +13,9 @@ from typing import Any
 from itemloaders.processors import Compose, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
-from newscrawl import normalize
+from newscrawl.extract import normalize
 from newscrawl.items import Article
-from newscrawl.keys import names_one_article
+from newscrawl.store.keys import names_one_article
 
 
 def _publication_day(values: list[date | datetime]) -> str | None:

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
-from newscrawl.dupefilter import PAGE_KIND
-from newscrawl.hostpolicy import HostPolicy
+from newscrawl.crawl.dupefilter import PAGE_KIND
+from newscrawl.crawl.hostpolicy import HostPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class PublisherHostGuard:
         policy = HostPolicy.of(self.crawler.spider)
         parts = urlsplit(request.url)
         host = (parts.hostname or "").lower()
-        # (A name's address is checked when it is resolved: newscrawl.resolver.)
+        # (A name's address is checked when it is resolved: newscrawl.crawl.resolver.)
         if parts.scheme in ("http", "https") and policy.may_fetch_publisher(host) and policy.may_connect(host, host):
             return None
         self.crawler.stats.inc_value("newscrawl/source/refused_redirect")

@@ -18,9 +18,9 @@ class DistributedAddon:
             return
         crawl = settings.get("NEWSCRAWL_CRAWL_ID") or os.environ.get("NEWSCRAWL_CRAWL_ID") or "default"
         settings.set("REDIS_URL", url, priority="addon")
-        settings.set("SCHEDULER", "newscrawl.distributed.SharedScheduler", priority="addon")
+        settings.set("SCHEDULER", "newscrawl.crawl.distributed.SharedScheduler", priority="addon")
         # Over our project default (ResumableDupeFilter): the shared seen-set replaces the JOBDIR one.
-        settings.set("DUPEFILTER_CLASS", "newscrawl.distributed.SharedDupeFilter", priority="project")
+        settings.set("DUPEFILTER_CLASS", "newscrawl.crawl.distributed.SharedDupeFilter", priority="project")
         settings.set("SCHEDULER_PERSIST", True, priority="addon")  # never flushed by a worker that finishes
         settings.set("SCHEDULER_QUEUE_KEY", f"newscrawl:%(spider)s:{crawl}:requests", priority="addon")
         settings.set("SCHEDULER_DUPEFILTER_KEY", f"newscrawl:%(spider)s:{crawl}:seen", priority="addon")

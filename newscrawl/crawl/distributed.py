@@ -1,6 +1,6 @@
 """Distributed crawls: many ``scrapy crawl lopinion`` processes sharing one Redis (scrapy-redis).
 
-``NEWSCRAWL_REDIS_URL=redis://host:port/db`` turns it on (``newscrawl.addons.DistributedAddon``):
+``NEWSCRAWL_REDIS_URL=redis://host:port/db`` turns it on (``newscrawl.crawl.addons.DistributedAddon``):
 the processes ("workers") share scrapy-redis's request queue and seen-set,
 so every page is fetched once across all of them, and they write to one
 store (PostgreSQL for several machines). Without the setting nothing changes.
@@ -52,9 +52,9 @@ import uuid
 from scrapy.http import Request
 
 from newscrawl import statkeys
-from newscrawl.dupefilter import PAGE_KIND
-from newscrawl.idranges import IdWalk
-from newscrawl.keys import ArticleKey, article_key
+from newscrawl.crawl.dupefilter import PAGE_KIND
+from newscrawl.crawl.idranges import IdWalk
+from newscrawl.store.keys import ArticleKey, article_key
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 

@@ -6,7 +6,7 @@ host. Playwright's request interception (scrapy-playwright's
 ``PLAYWRIGHT_ABORT_REQUEST``) never sees redirects, so it cannot be the
 guard. Every request of the browser goes through this proxy instead
 (Chromium is launched with it; Playwright routes loopback through it too),
-and the proxy lets a request through only when ``newscrawl.hostpolicy``
+and the proxy lets a request through only when ``newscrawl.crawl.hostpolicy``
 allows it: a publisher host (or the configured site's own host), reached at
 an address that is not internal unless it is that own host. The name is
 resolved here, once, and the proxy connects to the address it checked.
@@ -25,7 +25,7 @@ import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from newscrawl.hostpolicy import HostPolicy, ip_literal
+from newscrawl.crawl.hostpolicy import HostPolicy, ip_literal
 
 logger = logging.getLogger(__name__)
 

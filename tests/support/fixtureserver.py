@@ -26,7 +26,7 @@ behaves normally (a transient fault); without it, to every request.
 Every request is recorded (``server.requests``) so tests can assert what
 a crawl fetched, and how often.
 
-    python -m newscrawl.fixtureserver tests/site --port 8000
+    python -m tests.support.fixtureserver tests/site --port 8000
 """
 
 from __future__ import annotations

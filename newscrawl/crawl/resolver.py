@@ -5,7 +5,7 @@ at connection time, cannot be raced by a second lookup: a publisher host
 whose DNS record is changed to point inside (``127.0.0.1``, ``10.…``,
 ``169.254.169.254``) is refused, counted and logged, and the request fails
 like an unknown name. The configured Maghress site's own host is the one
-exception (``newscrawl.hostpolicy``). IP literals never reach a resolver:
+exception (``newscrawl.crawl.hostpolicy``). IP literals never reach a resolver:
 ``PublisherHostGuard`` checks those.
 """
 
@@ -16,7 +16,7 @@ import logging
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
-from newscrawl.hostpolicy import HostPolicy
+from newscrawl.crawl.hostpolicy import HostPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ GENERIC = "generic"
 
 
 def parser_module(name: str) -> ModuleType:
-    """The parser module ``newscrawl.sites.<name>`` (a publisher parser or ``generic``)."""
+    """The parser module ``newscrawl.extract.sites.<name>`` (a publisher parser or ``generic``)."""
     if name not in PUBLISHER_PARSERS and name != GENERIC:
         raise ValueError(f"no site parser named {name!r}; known: {', '.join((*PUBLISHER_PARSERS, GENERIC))}")
-    return import_module(f"newscrawl.sites.{name}")
+    return import_module(f"newscrawl.extract.sites.{name}")
 
 
 def parser_for_host(host: str) -> str | None:

@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from newscrawl.normalize import canonical_key, title_key
+from newscrawl.extract.normalize import canonical_key, title_key
 
 # ---------------------------------------------------------------------------
 # The aggregator's identity

@@ -6,7 +6,7 @@ scrapy-playwright (and Playwright, ~0.6 s), creates its handler and starts
 Playwright; the browser itself is launched by scrapy-playwright for that
 first page. A crawl that renders nothing pays for none of it.
 
-The browser reaches the network only through ``newscrawl.browserproxy``
+The browser reaches the network only through ``newscrawl.crawl.browserproxy``
 (the crawl's host policy, redirects included), started with Playwright.
 
 Browser memory grows over a long crawl, so every
@@ -38,8 +38,8 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
             if self._playwright is None:
                 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-                from newscrawl.browserproxy import BrowserProxy
-                from newscrawl.hostpolicy import HostPolicy
+                from newscrawl.crawl.browserproxy import BrowserProxy
+                from newscrawl.crawl.hostpolicy import HostPolicy
 
                 self._proxy = BrowserProxy(lambda: HostPolicy.of(self._crawler.spider), self._crawler.stats)
                 proxy_url = await self._proxy.start()

@@ -7,10 +7,10 @@
   URL or returned by DNS for a name, except the configured site's own host (a
   mirror on 127.0.0.1 is a mirror, ``localhost.example`` resolving to 127.0.0.1 is not).
 
-``newscrawl.middlewares.PublisherHostGuard`` applies it to Scrapy's publisher
-requests, ``newscrawl.resolver.GuardedResolver`` to every name Scrapy resolves
+``newscrawl.crawl.middlewares.PublisherHostGuard`` applies it to Scrapy's publisher
+requests, ``newscrawl.crawl.resolver.GuardedResolver`` to every name Scrapy resolves
 (at connection time: the address checked is the one connected to), and
-``newscrawl.browserproxy`` to everything a rendering Chromium asks for.
+``newscrawl.crawl.browserproxy`` to everything a rendering Chromium asks for.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Item pipelines: validate -> deduplicate -> store.
 
 - ``ValidatePipeline`` drops what cannot be an article (no URL, no title).
-- ``DeduplicatePipeline`` computes each item's story keys once (``newscrawl.keys``)
+- ``DeduplicatePipeline`` computes each item's story keys once (``newscrawl.store.keys``)
   and decides what it is: a new article, a stored article seen again (same
   Maghress key: its row is updated), or another copy of a story already
   stored or seen in this run (an alias). It writes its verdict on the item
@@ -25,7 +25,7 @@ from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from newscrawl import statkeys
-from newscrawl.keys import MIN_BODY_WORDS, StoryKeys, article_key, story_keys, titles_agree
+from newscrawl.store.keys import MIN_BODY_WORDS, StoryKeys, article_key, story_keys, titles_agree
 
 logger = logging.getLogger(__name__)
 

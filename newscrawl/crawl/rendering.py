@@ -79,7 +79,7 @@ class RenderingAddon:
         settings.set("NEWSCRAWL_BROWSER", browser or "", priority="addon")
         if browser is None:
             return
-        handler = "newscrawl.playwright_handler.OnDemandPlaywrightHandler"
+        handler = "newscrawl.crawl.playwright_handler.OnDemandPlaywrightHandler"
         settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="addon")
         settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="addon")
         settings.set(
@@ -99,7 +99,7 @@ class RenderingAddon:
         # Scrapy's memusage does not see the browser's processes; ours adds them. (scrapy-playwright's own
         # extension imports Playwright at start-up, needs psutil, and does not find our on-demand handler.)
         settings.set_in_component_priority_dict("EXTENSIONS", "scrapy.extensions.memusage.MemoryUsage", None)
-        settings.set_in_component_priority_dict("EXTENSIONS", "newscrawl.rendering.BrowserAwareMemoryUsage", 0)
+        settings.set_in_component_priority_dict("EXTENSIONS", "newscrawl.crawl.rendering.BrowserAwareMemoryUsage", 0)
 
 
 def needs_rendering(publisher_body: list[str] | None, maghress_body: list[str] | None, html: str) -> bool:
