@@ -13,16 +13,18 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from tests.support.fixtureserver import FixtureServer, FixtureSite
+from newscrawl.demo import SITE as DEMO_SITE
+from newscrawl.demo.server import SiteDirectory
+from tests.support.fixtureserver import FixtureServer
 
 REPO = Path(__file__).resolve().parent.parent
-SITE = Path(__file__).resolve().parent / "site"
+SITE = DEMO_SITE  # the fixture copy of both sites: the demo's (package data)
 ORIGIN = "http://127.0.0.1:8000"  # for parser tests, which read fixture pages without a server
 
 
 def fixture_page(path: str, query: str = "", origin: str = ORIGIN) -> HtmlResponse:
     """A fixture page as the crawl would receive it (ticker and origin filled in)."""
-    site = FixtureSite(SITE)
+    site = SiteDirectory(SITE)
     file = site.file_for(path, query)
     assert file is not None, path
     text = file.read_text("utf-8").replace("{{TICKER}}", site.ticker).replace("{{ORIGIN}}", origin)

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from newscrawl.ops.evaluate import Score, below_floors, evaluate, load_floors, main, raised_floors
+from newscrawl.demo import SITE
 from newscrawl.extract.sites import GENERIC, PUBLISHER_PARSERS
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -28,9 +29,9 @@ def test_every_parser_has_golden_pages_and_floors_for_what_they_score():
 
 
 def test_a_wrong_extraction_fails_the_gate(tmp_path):
-    golden = tmp_path / "golden"
+    golden = tmp_path / "tests" / "golden"  # golden cases may name pages of the demo site, ../../newscrawl/demo/site
     shutil.copytree(GOLDEN, golden)
-    shutil.copytree(GOLDEN.parent / "site", tmp_path / "site")  # golden cases may name fixture pages
+    shutil.copytree(SITE, tmp_path / "newscrawl" / "demo" / "site")
     case = golden / "lematin" / "bourse-ouverture.json"
     spec = json.loads(case.read_text("utf-8"))
     spec["expected"]["title"] = "Un autre titre"

@@ -19,11 +19,11 @@ from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
+from newscrawl.demo import SITE as DEMO_SITE
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.sources import SOURCES
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_SITE = REPO_ROOT / "tests" / "site"
+FIXTURE_SITE = DEMO_SITE
 
 
 def _default_database_url() -> str:
@@ -37,7 +37,7 @@ def _default_database_url() -> str:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from tests.support.fixtureserver import FixtureServer
+    from newscrawl.demo.server import SiteServer
     from newscrawl.store import Store
 
     site = Path(args.site)
@@ -51,7 +51,7 @@ def demo(args: argparse.Namespace) -> int:
     feed = workdir / "exports" / "maghress-demo.csv"
     # The registered sources the fixture site holds a listing of.
     sources = [slug for slug in SOURCES if (site / "fr" / slug).is_dir()]
-    with FixtureServer(site) as server:
+    with SiteServer(site) as server:
         print(f"Serving the fixture copy of Maghress and its publishers on {server.origin}: {', '.join(sources)}")
         command = [
             sys.executable, "-m", "scrapy", "crawl", "maghress",
@@ -61,7 +61,8 @@ def demo(args: argparse.Namespace) -> int:
             "-s", "LOG_LEVEL=WARNING",
             "-O", str(feed),
         ]
-        crawl = subprocess.run(command, cwd=REPO_ROOT)
+        # The project's settings by name, not by a scrapy.cfg: the demo runs from an installed package too.
+        crawl = subprocess.run(command, cwd=workdir, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"})
         requests = len(server.requests)
     store = Store(f"sqlite:///{database}")
     articles = list(store.iter_articles())
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("demo", help="crawl the bundled fixture site offline and print a summary")
-    p.add_argument("--site", default=str(FIXTURE_SITE), help="fixture site directory (default: tests/site)")
+    p.add_argument("--site", default=str(FIXTURE_SITE), help="site directory (default: the demo's, in the package)")
     p.add_argument("--dir", default=str(Path(os.environ.get("NEWSCRAWL_DATA_DIR") or "data") / "demo"),
                    help="where the demo's database and CSV go (emptied first; default data/demo)")
     p.set_defaults(func=demo)

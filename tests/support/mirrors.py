@@ -1,4 +1,4 @@
-"""Fixture sites built from ``tests/site`` for cases its own pages do not model.
+"""Fixture sites built from the demo's site (``newscrawl/demo/site``) for cases its own pages do not model.
 
 ``canonical_mirror`` is a copy of Maghress as a mirror really serves one: its
 article pages declare the *production* URL as canonical, and its listings and
@@ -14,7 +14,9 @@ import shutil
 from itertools import cycle
 from pathlib import Path
 
-SITE = Path(__file__).resolve().parent.parent / "site"
+from newscrawl.demo import SITE as DEMO_SITE
+
+SITE = DEMO_SITE
 PRODUCTION = "https://www.maghress.com"
 
 # The forms a link to /fr/<section>/<id> takes, in turn.
