@@ -186,13 +186,13 @@ class SiteServer(ThreadingHTTPServer):
         self.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve a site directory on 127.0.0.1.")
+def main(argv: list[str] | None = None, server_class: type[SiteServer] = SiteServer) -> None:
+    parser = argparse.ArgumentParser(description=f"Serve a site directory on 127.0.0.1 ({server_class.__name__}).")
     parser.add_argument("root", help="the site directory (e.g. newscrawl/demo/site)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args(argv)
-    server = SiteServer(args.root, args.host, args.port)
+    server = server_class(args.root, args.host, args.port)
     print(server.origin, flush=True)
     try:
         server.serve_forever()

@@ -22,7 +22,6 @@ serve from memory (``cache``, for benchmarks).
 
 from __future__ import annotations
 
-import argparse
 import random
 import socket
 import struct
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 from newscrawl.demo.server import SiteHandler, SiteServer
+from newscrawl.demo.server import main as serve
 
 
 class _FaultHandler(SiteHandler):
@@ -92,21 +92,5 @@ class FixtureServer(SiteServer):
         super().__init__(root, host, port, variables)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve a fixture site on 127.0.0.1, faults included.")
-    parser.add_argument("root", help="the site directory (e.g. newscrawl/demo/site)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    args = parser.parse_args(argv)
-    server = FixtureServer(args.root, args.host, args.port)
-    print(server.origin, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-
-
 if __name__ == "__main__":
-    main()
+    serve(server_class=FixtureServer)
