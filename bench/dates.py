@@ -50,7 +50,7 @@ def startup() -> dict[str, float]:
 
 def main() -> None:
     sys.path.insert(0, str(REPO))
-    import newscrawl.extract.normalize as normalize
+    import newscrawl.extract.normalize.dates as normalize
     from tests.test_dates import CASES, NOW
 
     texts = [text for text, _ in CASES]

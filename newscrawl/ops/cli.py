@@ -169,9 +169,9 @@ def status(args: argparse.Namespace) -> int:
 def schedule(args: argparse.Namespace) -> int:
     try:
         import croniter  # noqa: F401
-        import scrapyd_client  # noqa: F401
+        import requests  # noqa: F401
     except ImportError as exc:
-        print(f"newscrawl schedule needs scrapyd-client and croniter ({exc}): pip install 'newscrawl[scrapyd]'",
+        print(f"newscrawl schedule needs croniter and requests ({exc}): pip install 'newscrawl[scrapyd]'",
               file=sys.stderr)
         return 2
     from newscrawl.ops import schedule as scheduling

@@ -31,7 +31,6 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from scrapy.http import HtmlResponse
 
