@@ -144,7 +144,7 @@ def test_publisher_fields_from_full_markup():
 
 def test_publisher_byline_gives_authors_and_date():
     page = fixture_page("/Agriculture-Ces-ravageurs-qui-grignotent-notre-souverainete-alimentaire_a22931.html")
-    assert lopinion.authors(page) == (["Bilal OUHAMMOU et Sara ZAIRI"], "Rédigé par")
+    assert lopinion.authors(page) == (["Bilal OUHAMMOU et Sara ZAIRI"], lopinion.BYLINE_AUTHORS[0])
     assert lopinion.dates(page) == ["2024-03-27T09:15:00", "Mercredi 27 Mars 2024"]
 
 
@@ -187,7 +187,7 @@ def test_lematin_reads_the_printed_byline_and_date_without_metadata():
     page = sel('<article><h1>Titre</h1><span class="article-author">Par <a href="/a">Rim Battal</a></span>'
                '<span class="article-date">Publié le 22/02/2026 à 09h30</span></article>')
     assert lematin.title(page) == ("Titre", "article h1")
-    assert lematin.authors(page) == (["Rim Battal"], ".article-author")
+    assert lematin.authors(page) == (["Rim Battal"], lematin.PRINTED_AUTHOR[0])
     assert lematin.dates(page) == ["22/02/2026 à 09h30"]
 
 
@@ -197,7 +197,7 @@ def test_aujourdhui_body_leaves_out_plugin_blocks_and_the_lead():
     page = sel('<div class="entry-content"><p class="chapo">Chapô.</p><p>Un.</p>'
                '<div class="sharedaddy">Partager : Facebook</div><h2>Intertitre</h2><p>Deux.</p>'
                '<div class="jp-relatedposts">Articles similaires</div></div>')
-    assert aujourdhui.body(page) == (["Un.", "Intertitre", "Deux."], "div.entry-content")
+    assert aujourdhui.body(page) == (["Un.", "Intertitre", "Deux."], aujourdhui.CONTENT[0])
     assert aujourdhui.lead(page)[0] == "Chapô."
 
 

@@ -1,14 +1,17 @@
 """Site parsers: pure functions from a downloaded page to raw fields, one module per site.
 
-Each module keeps every selector of its site in one place (a ``SELECTORS``
-table at its top) and gives each field a fallback chain, tried in order.
-Parsers return plain dicts of *raw* values; the item loader normalises them.
+Each module writes each field's fallback chain once, as data (steps named by
+their selectors, tried in order), and derives from it ``FALLBACKS``, the
+labels the layout alarm prints. Parsers return plain dicts of *raw* values;
+the item loader normalises them.
 
 ``maghress`` reads the aggregator; every other module reads one publisher's
-article pages and offers ``parse_article(page, url, site_names=())``,
-``SELECTORS``, ``FALLBACKS`` and ``HOSTS``; ``generic`` reads any page
-(``site_names``: what the registry calls the publisher, which the generic
-extractor uses to cut the site's name from titles on a mirror).
+article pages and offers ``parse_article(page, url, site_names=())``;
+``generic`` reads any page (``site_names``: what the registry calls the
+publisher, which the generic extractor uses to cut the site's name from
+titles on a mirror). Which parser reads which host is the source registry's
+fact (``newscrawl/sources.py``: a source's ``publisher_hosts`` and
+``parser``), not the parsers'.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-#: Publisher parsers by name, as a source's ``parser`` names them.
-PUBLISHER_PARSERS = ("lopinion", "lematin", "aujourdhui")
+from newscrawl.sources import SOURCES
+
+#: Publisher parsers by name, as the registry's sources name them.
+PUBLISHER_PARSERS: tuple[str, ...] = tuple(dict.fromkeys(s.parser for s in SOURCES.values() if s.parser))
 GENERIC = "generic"
+_BY_HOST = {host.lower(): s.parser for s in SOURCES.values() if s.parser for host in s.publisher_hosts}
 
 
 def parser_module(name: str) -> ModuleType:
@@ -29,9 +35,5 @@ def parser_module(name: str) -> ModuleType:
 
 
 def parser_for_host(host: str) -> str | None:
-    """The publisher parser that reads pages of ``host``, if one does."""
-    host = host.lower()
-    for name in PUBLISHER_PARSERS:
-        if host in parser_module(name).HOSTS:
-            return name
-    return None
+    """The publisher parser that reads pages of ``host``, if one does (the registry's source of that host)."""
+    return _BY_HOST.get(host.lower())

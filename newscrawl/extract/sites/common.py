@@ -1,4 +1,11 @@
-"""Helpers shared by the site parsers: fallback chains, meta tags, JSON-LD, paragraphs."""
+"""Helpers shared by the site parsers: fallback chains, meta tags, JSON-LD, paragraphs, the site's name.
+
+A parser writes each field's fallback chain once, as data: a tuple of
+*steps*, each ``(name, function of the page)``. ``css_text("h1.titre")``
+makes a step named by its selector, so the layout alarm's labels
+(``fallbacks``) come from the chains themselves and no selector is written
+twice.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,42 @@ from newscrawl.extract.normalize import clean_text
 Page = Selector  # a parsel Selector or a Scrapy TextResponse: both have .css/.xpath
 
 
-def first(page: Page, chain: Iterable[tuple[str, Callable[[Page], Any]]]) -> tuple[Any, str]:
+Step = tuple[str, Callable[[Page], Any]]
+
+
+def css_text(selector: str) -> Step:
+    """A step: the cleaned text of the first node ``selector`` finds, named by the selector."""
+    return selector, lambda p: text_of(p.css(selector))
+
+
+def css_paragraphs(selector: str) -> Step:
+    """A step: the paragraphs of the nodes ``selector`` finds."""
+    return selector, lambda p: paragraphs(p.css(selector))
+
+
+def css_value(selector: str) -> Step:
+    """A step: the first value ``selector`` finds (an attribute: ``img::attr(src)``)."""
+    return selector, lambda p: p.css(selector).get()
+
+
+def xpath_value(query: str) -> Step:
+    """A step: the first value an XPath query finds, named by the query."""
+    return query, lambda p: p.xpath(query).get()
+
+
+def candidates(page: Page, chain: Iterable[Step]) -> list[Any]:
+    """Every non-empty value of a chain, in its order (dates: the loader chooses among them)."""
+    return [value for _, step in chain if (value := step(page))]
+
+
+def fallbacks(**chains: Iterable[Step]) -> dict[str, list[str]]:
+    """The layout alarm's labels of each field's chain, from the chains themselves (``source_url`` too)."""
+    labels = {field: [name for name, _ in chain] for field, chain in chains.items()}
+    labels.setdefault("source_url", [*(name for name, _ in CANONICAL), "the page's URL"])
+    return labels
+
+
+def first(page: Page, chain: Iterable[Step]) -> tuple[Any, str]:
     """The first non-empty value of a fallback chain, and the name of the step that gave it."""
     for name, step in chain:
         value = step(page)
@@ -168,14 +210,17 @@ def split_paragraphs(text: Any) -> list[str]:
     return [t for t in (clean_text(x) for x in re.split(r"\n\s*\n|\r\n\r\n", text)) if t]
 
 
+# Machine-readable publication dates a page declares, most authoritative first.
+METADATA_DATES: tuple[Step, ...] = (
+    ("article:published_time", lambda p: meta(p, "article:published_time")),
+    ("json-ld datePublished", lambda p: clean_text(jsonld_value(p, "datePublished"))),
+    ("time[datetime]", lambda p: clean_text(p.css("time[datetime]::attr(datetime)").get())),
+)
+
+
 def metadata_dates(page: Page) -> list[str]:
     """Machine-readable publication dates a page declares, most authoritative first."""
-    candidates = [
-        meta(page, "article:published_time"),
-        clean_text(jsonld_value(page, "datePublished")),
-        clean_text(page.css("time[datetime]::attr(datetime)").get()),
-    ]
-    return [c for c in candidates if c]
+    return candidates(page, METADATA_DATES)
 
 
 # ---------------------------------------------------------------------------
@@ -242,15 +287,15 @@ def without_site_name(title: str, keys: set[str]) -> str:
     return title
 
 
+CANONICAL: tuple[Step, ...] = (
+    ("link[rel=canonical]", lambda p: p.xpath("//link[@rel='canonical']/@href").get()),
+    ("og:url", lambda p: meta(p, "og:url")),
+)
+
+
 def canonical_url(page: Page, url: str) -> str:
     """The page's canonical URL (``link[rel=canonical]``, ``og:url``), else its own."""
-    found, _ = first(
-        page,
-        (
-            ("link canonical", lambda p: p.xpath("//link[@rel='canonical']/@href").get()),
-            ("og:url", lambda p: meta(p, "og:url")),
-        ),
-    )
+    found, _ = first(page, CANONICAL)
     return absolute(url, found) or url
 
 

@@ -23,9 +23,7 @@ from newscrawl.extract.sites.common import (
     absolute, first, is_site_name, meta, metadata_dates, publisher_fields, site_keys, text_of, without_site_name,
 )
 
-SELECTORS: dict[str, str] = {
-    "title_h1": "h1",
-}
+_H1 = "h1"
 
 FALLBACKS = {
     "title": ["json-ld headline (or the h1 it was cut from)", "h1 agreeing with og:title/<title>", "og:title",
@@ -47,7 +45,7 @@ def _page_url(page: Page) -> str | None:
 
 def _h1s(page: Page) -> list[str]:
     """The page's h1 texts (a page may have several: the logo's, a section's, the article's)."""
-    return [t for t in (text_of([h]) for h in page.css(SELECTORS["title_h1"])) if t and len(t) <= 400]
+    return [t for t in (text_of([h]) for h in page.css(_H1)) if t and len(t) <= 400]
 
 
 def _agree(a: str, b: str) -> bool:

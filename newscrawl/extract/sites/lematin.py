@@ -7,6 +7,9 @@ Modelled from what is known of the live site: article URLs
 ``div.article-body``, a byline "Par <name>" and a date printed
 "09/12/2025 à 10:15" (or "09 Décembre 2025"), plus JSON-LD ``NewsArticle``
 and Open Graph tags.
+
+Each field's fallback chain is written once, below; the layout alarm's
+labels (``FALLBACKS``) come from it. Hosts: the source registry's.
 """
 
 from __future__ import annotations
@@ -15,71 +18,52 @@ import re
 from typing import Any
 
 from newscrawl.extract.sites.common import (
-    HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, META_AUTHOR, OG_IMAGE, OG_TITLE, Page,
-    absolute, first, metadata_dates, paragraphs, publisher_fields, text_of,
+    HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, METADATA_DATES, META_AUTHOR, OG_IMAGE,
+    OG_TITLE, Page, Step, absolute, candidates, css_paragraphs, css_text, css_value, fallbacks, first,
+    publisher_fields, text_of,
 )
-
-SELECTORS: dict[str, str] = {
-    "title": "h1.article-title",
-    "title_any": "article h1",
-    "lead": ".article-desc",
-    "body": "div.article-body",
-    "author": ".article-author a, .article-author",
-    "date": ".article-date",
-    "image": "figure.article-image img::attr(src)",
-}
-
-HOSTS = ("lematin.ma", "www.lematin.ma")
-
-FALLBACKS = {
-    "title": ["h1.article-title", "article h1", "og:title", "json-ld headline", "<title>"],
-    "body": ["div.article-body", "json-ld articleBody"],
-    "authors": ["json-ld author", ".article-author", "meta author"],
-    "published_date": ["article:published_time", "json-ld datePublished", "time[datetime]", ".article-date"],
-    "source_url": ["link[rel=canonical]", "og:url", "the page's URL"],
-}
 
 _PAR = re.compile(r"^\s*(?:par|by)\s+", re.IGNORECASE)
 _PUBLISHED = re.compile(r"^\s*(?:publi[ée]\s+)?(?:le\s+)?", re.IGNORECASE)
+_AUTHOR = ".article-author a, .article-author"
+_DATE = ".article-date"
+
+PRINTED_AUTHOR: Step = (_AUTHOR, lambda p: [name] if (name := _PAR.sub("", text_of(p.css(_AUTHOR)))) else [])
+PRINTED_DATE: Step = (_DATE, lambda p: _PUBLISHED.sub("", text_of(p.css(_DATE))))
+
+TITLE = (css_text("h1.article-title"), css_text("article h1"), OG_TITLE, JSONLD_HEADLINE, HTML_TITLE)
+LEAD = (css_text(".article-desc"),)
+BODY = (css_paragraphs("div.article-body"), JSONLD_BODY)
+AUTHORS = (JSONLD_AUTHORS, PRINTED_AUTHOR, META_AUTHOR)
+DATES = (*METADATA_DATES, PRINTED_DATE)  # every candidate, most precise first: the loader chooses
+IMAGE = (OG_IMAGE, JSONLD_IMAGE, css_value("figure.article-image img::attr(src)"))
+
+# The fallback chain of each field, as the layout-change alarm names them.
+FALLBACKS = fallbacks(title=TITLE, body=BODY, authors=AUTHORS, published_date=DATES)
 
 
 def title(page: Page) -> tuple[str, str]:
-    return first(
-        page,
-        (
-            ("h1.article-title", lambda p: text_of(p.css(SELECTORS["title"]))),
-            ("article h1", lambda p: text_of(p.css(SELECTORS["title_any"]))),
-            OG_TITLE, JSONLD_HEADLINE, HTML_TITLE,
-        ),
-    )
+    return first(page, TITLE)
 
 
 def lead(page: Page) -> tuple[str, str]:
-    return first(page, ((".article-desc", lambda p: text_of(p.css(SELECTORS["lead"]))),))
+    return first(page, LEAD)
 
 
 def body(page: Page) -> tuple[list[str], str]:
-    return first(page, (("div.article-body", lambda p: paragraphs(p.css(SELECTORS["body"]))), JSONLD_BODY))
-
-
-def _printed_author(page: Page) -> list[str]:
-    name = _PAR.sub("", text_of(page.css(SELECTORS["author"])))
-    return [name] if name else []
+    return first(page, BODY)
 
 
 def authors(page: Page) -> tuple[list[str], str]:
-    return first(page, (JSONLD_AUTHORS, (".article-author", _printed_author), META_AUTHOR))
+    return first(page, AUTHORS)
 
 
 def dates(page: Page) -> list[str]:
-    """Publication-date candidates, most precise first: metadata, then the printed "Publié le …"."""
-    printed = _PUBLISHED.sub("", text_of(page.css(SELECTORS["date"])))
-    return [*metadata_dates(page), *filter(None, [printed])]
+    return candidates(page, DATES)
 
 
 def image_url(page: Page, url: str) -> str:
-    found, _ = first(page, (OG_IMAGE, JSONLD_IMAGE, ("figure.article-image", lambda p: p.css(SELECTORS["image"]).get())))
-    return absolute(url, found)
+    return absolute(url, first(page, IMAGE)[0])
 
 
 def parse_article(page: Page, url: str, site_names: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Maghress (https://www.maghress.com): article pages, source listings, the headline ticker.
 
 Pure functions from a page (a Scrapy ``TextResponse`` or a parsel
-``Selector`` with a base URL) to raw fields. Every selector of the site is
-in ``SELECTORS``; each field tries its chain in order, so a layout change in
-one place degrades to the next fallback instead of an empty column.
+``Selector`` with a base URL) to raw fields. Each field's fallback chain is
+written once, below (steps named by their selectors), tried in order, so a
+layout change in one place degrades to the next fallback instead of an empty
+column; ``FALLBACKS``, the layout alarm's labels, comes from the chains.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from newscrawl.store.keys import ArticleKey, article_key, maghress_url
 from newscrawl.extract.normalize import clean_text
-from newscrawl.extract.sites.common import Page, first, meta, paragraphs, text_of
+from newscrawl.extract.sites.common import Page, Step, css_paragraphs, css_text, first, meta, text_of, xpath_value
 
 # A ticker: any container whose class or id names a ticker, marquee or défilement.
 _TICKER = (
@@ -23,29 +24,37 @@ _TICKER = (
     " or contains(@id,'marquee') or contains(@class,'defil') or contains(@id,'defil') or self::marquee"
 )
 
-SELECTORS: dict[str, str] = {
-    # Article page (classes of title, byline and body are observed on the live site).
-    "title": "span.articletitle",
-    "byline": "span.articlenewspaper",
-    "byline_source_link": "span.articlenewspaper a",
-    "body": "span.articlecontent",
-    # The "read at source" link: by its text first, then by its typical attributes.
-    "source_link_text": "//a[contains(normalize-space(.), 'lire l') and contains(., 'depuis sa source')]/@href",
-    "source_link_attrs": "//span[contains(@class,'articlecontent')]/following::a[@rel='nofollow' and @target='_blank'][1]/@href",
-    "ticker_links": f"//*[{_TICKER}]//a[@href]",
-    # Listing page: article links outside the ticker.
-    "listing_links": f"//a[@href][not(ancestor::*[{_TICKER}])]",
-    "listing_next": "//a[@rel='next']/@href",
-    "listing_next_text": "//a[normalize-space(.)='Suivant' or normalize-space(.)='»' or normalize-space(.)='Suivant »']/@href",
-}
+# Listing pages: article links outside the ticker, and the ticker's.
+LISTING_LINKS = f"//a[@href][not(ancestor::*[{_TICKER}])]"
+TICKER_LINKS = f"//*[{_TICKER}]//a[@href]"
+# The next (older) listing page.
+NEXT_PAGE: tuple[Step, ...] = (
+    xpath_value("//a[@rel='next']/@href"),
+    xpath_value("//a[normalize-space(.)='Suivant' or normalize-space(.)='»' or normalize-space(.)='Suivant »']/@href"),
+)
+
+# Article page (the classes of title, byline and body are observed on the live site).
+_BYLINE_NODE = "span.articlenewspaper"
+_BYLINE_LINK = "span.articlenewspaper a"
+TITLE: tuple[Step, ...] = (css_text("span.articletitle"), ("og:title", lambda p: meta(p, "og:title")),
+                           ("<title>", lambda p: text_of(p.css("title"))))
+BODY: tuple[Step, ...] = (
+    css_paragraphs("span.articlecontent"),
+    ("og:description", lambda p: [meta(p, "og:description")] if meta(p, "og:description") else []),
+)
+# The "read at source" link: by its text first, then by its typical attributes.
+SOURCE_LINK: tuple[Step, ...] = (
+    xpath_value("//a[contains(normalize-space(.), 'lire l') and contains(., 'depuis sa source')]/@href"),
+    xpath_value("//span[contains(@class,'articlecontent')]/following::a[@rel='nofollow' and @target='_blank'][1]/@href"),
+)
 
 # The fallback chain of each field, as the layout-change alarm names them.
 FALLBACKS = {
-    "title": ["span.articletitle", "og:title", "<title>"],
-    "published_date": ["span.articlenewspaper (Publié dans … le …)"],
-    "body": ["span.articlecontent", "og:description"],
-    "source_url": ["a 'Cliquez ici pour lire l'article depuis sa source'", "a[rel=nofollow][target=_blank] after the body"],
-    "listing_links": ["a[href=/fr/<source>/<id>] outside the ticker", "ticker: *[class|id ~ ticker|marquee|defil] a"],
+    "title": [name for name, _ in TITLE],
+    "published_date": [f"{_BYLINE_NODE} (Publié dans … le …)"],
+    "body": [name for name, _ in BODY],
+    "source_url": [name for name, _ in SOURCE_LINK],
+    "listing_links": [LISTING_LINKS, TICKER_LINKS],
 }
 
 # Noise that sits among the article's text on the live page (image-report widget).
@@ -95,7 +104,7 @@ class ListingEntry:
 def ticker_links(page: Page, base_url: str) -> list[ListingEntry]:
     """Article links of the headline ticker, every source, in page order, once each."""
     entries: dict[ArticleKey, ListingEntry] = {}
-    for link in page.xpath(SELECTORS["ticker_links"]):
+    for link in page.xpath(TICKER_LINKS):
         ref = article_ref(urljoin(base_url, link.attrib["href"].strip()))
         if ref and ref.key not in entries:
             entries[ref.key] = ListingEntry(ref, clean_text(link.xpath("string()").get(), markup=False))
@@ -105,7 +114,7 @@ def ticker_links(page: Page, base_url: str) -> list[ListingEntry]:
 def listing_entries(page: Page, base_url: str, source: str) -> list[ListingEntry]:
     """The listing's own article links (not the ticker's), for one source."""
     entries: dict[ArticleKey, ListingEntry] = {}
-    for link in page.xpath(SELECTORS["listing_links"]):
+    for link in page.xpath(LISTING_LINKS):
         ref = article_ref(urljoin(base_url, link.attrib["href"].strip()))
         if not ref or ref.source != source or ref.key in entries:
             continue
@@ -121,13 +130,7 @@ def listing_entries(page: Page, base_url: str, source: str) -> list[ListingEntry
 
 def next_page(page: Page, base_url: str) -> str | None:
     """The URL of the next (older) listing page, or ``None`` on the last one."""
-    href, _ = first(
-        page,
-        (
-            ("rel=next", lambda p: p.xpath(SELECTORS["listing_next"]).get()),
-            ("Suivant/»", lambda p: p.xpath(SELECTORS["listing_next_text"]).get()),
-        ),
-    )
+    href, _ = first(page, NEXT_PAGE)
     return urljoin(base_url, href.strip()) if href else None
 
 
@@ -137,45 +140,26 @@ def next_page(page: Page, base_url: str) -> str | None:
 
 
 def title(page: Page) -> tuple[str, str]:
-    return first(
-        page,
-        (
-            ("span.articletitle", lambda p: text_of(p.css(SELECTORS["title"]))),
-            ("og:title", lambda p: meta(p, "og:title")),
-            ("<title>", lambda p: text_of(p.css("title"))),
-        ),
-    )
+    return first(page, TITLE)
 
 
 def byline(page: Page) -> tuple[str, str]:
     """``(source name, date text)`` from "Publié dans L'opinion le 26 - 01 - 2021"."""
-    text = text_of(page.css(SELECTORS["byline"]))
+    text = text_of(page.css(_BYLINE_NODE))
     m = _BYLINE.search(text)
     if m:
         return m.group("name").strip(), m.group("date").strip()
-    linked = text_of(page.css(SELECTORS["byline_source_link"]))
+    linked = text_of(page.css(_BYLINE_LINK))
     return linked, text
 
 
 def body(page: Page) -> tuple[list[str], str]:
-    found, via = first(
-        page,
-        (
-            ("span.articlecontent", lambda p: paragraphs(p.css(SELECTORS["body"]))),
-            ("og:description", lambda p: [meta(p, "og:description")] if meta(p, "og:description") else []),
-        ),
-    )
+    found, via = first(page, BODY)
     return [p for p in (found or []) if not p.startswith(_NOISE)], via
 
 
 def source_link(page: Page, base_url: str) -> str:
-    href, _ = first(
-        page,
-        (
-            ("link text", lambda p: p.xpath(SELECTORS["source_link_text"]).get()),
-            ("nofollow link after body", lambda p: p.xpath(SELECTORS["source_link_attrs"]).get()),
-        ),
-    )
+    href, _ = first(page, SOURCE_LINK)
     if not href:
         return ""
     url = urljoin(base_url, href.strip())
