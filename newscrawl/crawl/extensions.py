@@ -220,7 +220,8 @@ class ReachabilityCheck:
 
         stats = self.crawler.stats
         lines = []
-        for source in getattr(spider, "sources", ()):
+        args = getattr(spider, "args", None)
+        for source in args.sources if args is not None else ():
             slug = source.slug
             failed = stats.get_value(f"{statkeys.LISTING_FAILED}/{slug}", 0)
             if failed and not stats.get_value(f"{statkeys.LISTING_PAGES}/{slug}", 0):

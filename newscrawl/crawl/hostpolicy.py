@@ -43,7 +43,9 @@ class HostPolicy:
 
     @classmethod
     def of(cls, spider) -> HostPolicy:
-        return cls(frozenset(getattr(spider, "publisher_hosts", frozenset())), getattr(spider, "start_host", "") or "")
+        """The policy of a running spider (its ``CrawlArgs``); none at all before it has any."""
+        args = getattr(spider, "args", None)
+        return cls(args.publisher_hosts, args.start_host) if args is not None else cls(frozenset(), "")
 
     def may_fetch_publisher(self, host: str) -> bool:
         """A publisher page (or a page a browser renders for one) may come from ``host``."""

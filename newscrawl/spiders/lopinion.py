@@ -7,15 +7,9 @@ The ``maghress`` spider limited to one source: ``scrapy crawl lopinion`` is
 
 from __future__ import annotations
 
-from newscrawl.sources import SOURCES, Source
-from newscrawl.spiders.maghress import MaghressSpider, SpiderArgumentError
+from newscrawl.spiders.maghress import MaghressSpider
 
 
 class LopinionSpider(MaghressSpider):
     name = "lopinion"
-
-    def _selected_sources(self, sources: str | None) -> list[Source]:
-        if sources not in (None, "", "lopinion"):
-            raise SpiderArgumentError(f"sources={sources!r}: the lopinion spider crawls L'Opinion only "
-                                      "(use `scrapy crawl maghress -a sources=…`)")
-        return [SOURCES["lopinion"]]
+    only_sources = ("lopinion",)

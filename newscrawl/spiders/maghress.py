@@ -23,80 +23,26 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newscrawl import statkeys
 from newscrawl.crawl.dupefilter import PAGE_KIND
 from newscrawl.extract.encoding import readable
-from newscrawl.crawl.idranges import IdWalk, parse_ids
+from newscrawl.crawl.idranges import IdWalk
 from newscrawl.store.keys import ArticleKey, article_key, maghress_url, publisher_key, titles_agree
 from newscrawl.extract.assemble import build_article
 from newscrawl.extract.normalize import canonical_key, clean_source_url, parse_date, title_key
 from newscrawl.crawl.rendering import needs_rendering
 from newscrawl.extract.sites import GENERIC, maghress, parser_for_host, parser_module
-from newscrawl.sources import RENDER_MODES, SOURCES, Source, parse_source_list, source_named
+from newscrawl.sources import SOURCES, Source, source_named
+from newscrawl.spiders.args import ArgumentError, CrawlArgs
 
 
-class SpiderArgumentError(NotConfigured):
-    """A spider argument with a value we cannot use: the crawl does not start."""
-
-
-def _parse_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise SpiderArgumentError(f"{name}={value!r}: expected true or false")
-
-
-def _parse_positive_int(name: str, value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise SpiderArgumentError(f"{name}={value!r}: expected a whole number of at least 1") from None
-    if number < 1:
-        raise SpiderArgumentError(f"{name}={value!r}: expected a whole number of at least 1")
-    return number
-
-
-def _parse_since(value: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise SpiderArgumentError(f"since={value!r}: expected a date as YYYY-MM-DD") from None
-
-
-def _parse_url(name: str, value: str, what: str) -> str:
-    parts = urlsplit(str(value).strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SpiderArgumentError(f"{name}={value!r}: expected an http(s) URL {what}")
-    return parts.geturl()
-
-
-def _parse_sources(value: Any) -> list[Source]:
-    try:
-        return parse_source_list(value)
-    except ValueError as exc:
-        raise SpiderArgumentError(f"sources={value!r}: {exc}") from None
-
-
-def _parse_ids(value: Any) -> list[tuple[int, int]] | None:
-    if value in (None, ""):
-        return None
-    try:
-        return parse_ids(value)
-    except ValueError as exc:
-        raise SpiderArgumentError(f"ids={value!r}: {exc}") from None
-
+#: The spider's -a arguments (``CrawlArgs`` reads them).
+_ARGUMENTS = frozenset({"sources", "base_url", "start_url", "max_pages", "since", "follow_source", "refresh", "ids",
+                        "max_misses"})
 
 #: Raw publisher fields counted per parser (``newscrawl/publisher/<parser>/found/<field>``).
 PUBLISHER_WATCHED = ("title", "body", "dates", "authors")
@@ -104,41 +50,16 @@ PUBLISHER_WATCHED = ("title", "body", "dates", "authors")
 
 class MaghressSpider(scrapy.Spider):
     name = "maghress"
-    default_base_url = "https://www.maghress.com"
     #: Back-catalogue ids fetched at once (the window kept in flight).
     id_window = 16
 
-    def __init__(
-        self,
-        sources: str | None = None,
-        base_url: str | None = None,
-        start_url: str | None = None,
-        max_pages: str | int | None = None,
-        since: str | None = None,
-        follow_source: str | bool = True,
-        refresh: str | bool = False,
-        ids: str | None = None,
-        max_misses: str | int | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ):
+    #: Sources a one-source spider is limited to (``lopinion``); empty: any of the registry.
+    only_sources: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        # The -a arguments are read with the settings, in from_crawler (``CrawlArgs``).
+        self.arguments = {k: kwargs.pop(k) for k in list(kwargs) if k in _ARGUMENTS}
         super().__init__(*args, **kwargs)
-        self.sources: list[Source] = self._selected_sources(sources)
-        self.base_url = _parse_url("base_url", base_url or self.default_base_url, "of Maghress or of a mirror").rstrip("/")
-        # One listing per source: <base_url>/fr/<slug>, or the start_url given for a single source.
-        self.listing_urls = {s.slug: f"{self.base_url}/fr/{s.slug}" for s in self.sources}
-        if start_url:
-            if len(self.sources) != 1:
-                raise SpiderArgumentError(f"start_url={start_url!r}: only with a single source (use base_url for several)")
-            self.listing_urls[self.sources[0].slug] = _parse_url("start_url", start_url, "of a Maghress listing")
-            if not base_url:
-                parts = urlsplit(self.listing_urls[self.sources[0].slug])
-                self.base_url = f"{parts.scheme}://{parts.netloc}"
-        self.max_pages = _parse_positive_int("max_pages", max_pages)
-        self.since = _parse_since(since)
-        self.follow_source = _parse_bool("follow_source", follow_source)
-        self.refresh = _parse_bool("refresh", refresh)
-        self.id_ranges = _parse_ids(ids)
         self._ticker_seen: set[ArticleKey] = set()  # ticker links already handled in this run
         # Publisher pages in flight (their key) -> Maghress pages of other ids waiting for the same page.
         self._publisher_waiting: dict[str, list[dict[str, Any]]] = {}
@@ -146,13 +67,7 @@ class MaghressSpider(scrapy.Spider):
         self._publisher_fetched: dict[str, tuple[str, str]] = {}
         self._walk_marks: dict[str, set[str]] = {}  # per source: keys of the deepest listing page its walk fetched
         self.unfinished_walks: dict[str, set[str]] = {}
-        self.max_misses = _parse_positive_int("max_misses", max_misses)
-        self.selected = frozenset(s.slug for s in self.sources)
-        self.start_host = urlsplit(self.base_url).hostname or ""
-        self.allowed_domains = sorted({"maghress.com", self.start_host})
-
-    def _selected_sources(self, sources: str | None) -> list[Source]:
-        return _parse_sources(sources)
+        self._warned_no_browser = False
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -163,31 +78,18 @@ class MaghressSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
         try:
-            spider = super().from_crawler(crawler, *args, **kwargs)
-        except SpiderArgumentError as exc:
+            spider.args = CrawlArgs.parse(spider.arguments, crawler.settings, only=cls.only_sources)
+        except ArgumentError as exc:
             # One clear line instead of a traceback, and a non-zero exit.
             raise SystemExit(f"{cls.name}: bad spider argument: {exc}") from None
-        settings = crawler.settings
-        # Render modes: the registry's per publisher host, overridden by NEWSCRAWL_RENDER_MODES.
-        spider.render_modes = {h: s.render for s in SOURCES.values() for h in s.publisher_hosts}
-        spider.render_modes.update({h.lower(): m for h, m in settings.getdict("NEWSCRAWL_RENDER_MODES").items()})
-        bad = {h: m for h, m in spider.render_modes.items() if m not in RENDER_MODES}
-        if bad:
-            raise SystemExit(f"{cls.name}: bad setting NEWSCRAWL_RENDER_MODES: {bad} (modes: {', '.join(RENDER_MODES)})")
-        spider._warned_no_browser = False
-        # Publisher hosts: every registered source's (a byline may name a source outside the selection),
-        # or NEWSCRAWL_PUBLISHER_HOSTS when set; the mirror's host always (its publisher pages live there).
-        hosts = settings.getlist("NEWSCRAWL_PUBLISHER_HOSTS") or [h for s in SOURCES.values() for h in s.publisher_hosts]
-        spider.publisher_hosts = frozenset(h.lower() for h in hosts) | {spider.start_host}
-        spider.allowed_domains = sorted(set(spider.allowed_domains) | set(hosts))
-        spider.max_misses = spider.max_misses or settings.getint("NEWSCRAWL_BACKFILL_MAX_MISSES", 50)
-        spider.max_attempts = max(1, settings.getint("NEWSCRAWL_MAX_ATTEMPTS", 5))
+        spider.allowed_domains = sorted({"maghress.com", *spider.args.publisher_hosts})
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         # Back-catalogue: one walk over the ids per selected source.
-        spider.id_walks = {
-            s.slug: IdWalk(spider.id_ranges, spider.max_misses, cls.id_window) for s in spider.sources
-        } if spider.id_ranges else {}
+        ranges = list(spider.args.id_ranges or ())
+        spider.id_walks = {s.slug: IdWalk(ranges, spider.args.max_misses, cls.id_window)
+                           for s in spider.args.sources} if ranges else {}
         return spider
 
     def article_store(self):
@@ -201,24 +103,24 @@ class MaghressSpider(scrapy.Spider):
 
     async def start(self):
         store = self.article_store()
-        sections = [s.slug for s in self.sources]
+        sections = [s.slug for s in self.args.sources]
         # Listing walks that did not end (a killed crawl, a listing page that failed through a whole run): the
         # articles of the deepest page each fetched. This run walks until it meets them, whatever "nothing new" says.
-        self.unfinished_walks = {} if self.refresh else store.unfinished_walks(sections)
+        self.unfinished_walks = {} if self.args.refresh else store.unfinished_walks(sections)
         for slug in self.unfinished_walks:
             self.logger.info("The last listing walk of %s did not end: walking at least as deep this time", slug)
         # The frontier first: articles seen by earlier runs and not stored (pending, or failed fewer than
         # NEWSCRAWL_MAX_ATTEMPTS times), whatever the listing walk will decide.
-        due = store.frontier_due(sections, self.max_attempts)
+        due = store.frontier_due(sections, self.args.max_attempts)
         if self.id_walks:
             # Ids of this run's walk are the walk's to ask for (it must hear each answer to go on).
             due = [d for d in due if not (d.key.section in self.id_walks and
-                                          any(low <= d.key.maghress_id <= high for low, high in self.id_ranges))]
-        given_up = store.frontier_given_up(sections, self.max_attempts)
+                                          any(low <= d.key.maghress_id <= high for low, high in self.args.id_ranges))]
+        given_up = store.frontier_given_up(sections, self.args.max_attempts)
         if given_up:
             self.crawler.stats.set_value(statkeys.FRONTIER_GIVEN_UP, given_up)
             self.logger.warning("%d articles failed %d times and are no longer fetched; `newscrawl status` lists them",
-                                given_up, self.max_attempts)
+                                given_up, self.args.max_attempts)
         if due:
             self.crawler.stats.set_value(statkeys.FRONTIER_DUE, len(due))
             self.logger.info("Fetching first %d articles that earlier runs saw and did not store", len(due))
@@ -228,11 +130,12 @@ class MaghressSpider(scrapy.Spider):
             shared = getattr(self, "shared_id_walk", None)  # set by the distributed scheduler
             if shared is not None:
                 window = self.crawler.settings.getint("NEWSCRAWL_BACKFILL_WINDOW", 64)
-                self.id_walks = {slug: shared(slug, self.id_ranges, self.max_misses, window) for slug in self.id_walks}
+                self.id_walks = {slug: shared(slug, list(self.args.id_ranges), self.args.max_misses, window)
+                                 for slug in self.id_walks}
             for request in self._next_id_requests():
                 yield request
             return
-        for slug, url in self.listing_urls.items():
+        for slug, url in self.args.listing_urls.items():
             yield Request(url, callback=self.parse_listing, errback=self.listing_failed,
                           cb_kwargs={"page": 1, "source": slug}, meta={PAGE_KIND: "listing"})
 
@@ -241,7 +144,7 @@ class MaghressSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/listing/not_html")
             return
         # (No source: a listing request re-queued by the distributed reconcile; its URL names it.)
-        source = source or _listing_source(response.url) or self.sources[0].slug
+        source = source or _listing_source(response.url) or self.args.sources[0].slug
         self.crawler.stats.inc_value("newscrawl/listing/pages")
         self.crawler.stats.inc_value(f"{statkeys.LISTING_PAGES}/{source}")
         entries = maghress.listing_entries(response, response.url, source)
@@ -249,10 +152,10 @@ class MaghressSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page %s holds no %s article link", response.url, source)
         too_old: set[ArticleKey] = set()
-        if self.since:
+        if self.args.since:
             for entry in entries:
                 day = parse_date(entry.date_text) if entry.date_text else None
-                if day is not None and _day(day) < self.since:
+                if day is not None and _day(day) < self.args.since:
                     too_old.add(entry.ref.key)
         if too_old:
             self.crawler.stats.inc_value("newscrawl/skipped/before_since", len(too_old))
@@ -271,11 +174,11 @@ class MaghressSpider(scrapy.Spider):
         stop = None
         if not next_url:
             stop = "its last page"
-        elif self.max_pages and page >= self.max_pages:
+        elif self.args.max_pages and page >= self.args.max_pages:
             stop = "max_pages"
-        elif self.since and entries and all(e.ref.key in too_old for e in entries):
-            stop = f"all its articles predate {self.since}"
-        elif not self.refresh and resume_until is None and entries and all(e.ref.key in stored for e in entries):
+        elif self.args.since and entries and all(e.ref.key in too_old for e in entries):
+            stop = f"all its articles predate {self.args.since}"
+        elif not self.args.refresh and resume_until is None and entries and all(e.ref.key in stored for e in entries):
             stop = "all its articles are already stored"
             self.crawler.stats.set_value(f"newscrawl/listing/stopped_nothing_new/{source}", page)
         self._walk_progress(source, page, page_keys, done=stop is not None)
@@ -320,7 +223,7 @@ class MaghressSpider(scrapy.Spider):
             if entry.ref.key in self._ticker_seen:
                 continue
             self._ticker_seen.add(entry.ref.key)
-            if entry.ref.source in self.selected:
+            if entry.ref.source in self.args.selected:
                 entries.append(entry)
             elif entry.ref.source not in SOURCES:
                 self.crawler.stats.inc_value("newscrawl/ticker/unregistered_source")
@@ -334,7 +237,7 @@ class MaghressSpider(scrapy.Spider):
         ticker's headlines may be shortened: they are not compared). Nothing
         is "stored" when ``refresh`` asks to fetch everything.
         """
-        if self.refresh or not entries:
+        if self.args.refresh or not entries:
             return set()
         known = self.article_store().known_keys(e.ref.key for e in entries)
         stored: set[ArticleKey] = set()
@@ -363,7 +266,7 @@ class MaghressSpider(scrapy.Spider):
 
     def article_request(self, key: ArticleKey, priority: int = 0, **cb_kwargs: Any) -> Request:
         """The request of an article page, always at ``<base_url>/fr/<section>/<id>``: one URL per key."""
-        return Request(key.url_on(self.base_url), callback=self.parse_article, errback=self.article_failed,
+        return Request(key.url_on(self.args.base_url), callback=self.parse_article, errback=self.article_failed,
                        priority=priority, cb_kwargs={"key": str(key), **cb_kwargs},
                        meta={PAGE_KIND: "article", "handle_httpstatus_list": [404, 410]})
 
@@ -378,8 +281,8 @@ class MaghressSpider(scrapy.Spider):
                 if not ids:
                     break
                 keys = {i: ArticleKey(slug, i) for i in ids}
-                stored = set() if self.refresh else set(store.known_keys(keys.values()))
-                gone = set() if self.refresh else store.gone_keys(keys.values())
+                stored = set() if self.args.refresh else set(store.known_keys(keys.values()))
+                gone = set() if self.args.refresh else store.gone_keys(keys.values())
                 wanted = []
                 for maghress_id, key in keys.items():
                     if str(key) in stored:
@@ -391,7 +294,7 @@ class MaghressSpider(scrapy.Spider):
                     else:
                         wanted.append(key)
                 if wanted:
-                    store.frontier_seen((k, k.url_on(self.base_url)) for k in wanted)
+                    store.frontier_seen((k, k.url_on(self.args.base_url)) for k in wanted)
                 for key in wanted:
                     yield self.article_request(key, backfill=(slug, key.maghress_id))
             self._log_stopped(slug, walk)
@@ -405,7 +308,7 @@ class MaghressSpider(scrapy.Spider):
         for low, high, last in walk.pop_stopped():
             self.crawler.stats.inc_value("newscrawl/backfill/ranges_stopped")
             self.logger.info("Back-catalogue %s %d-%d: stopped after id %d, %d consecutive ids not found",
-                             slug, low, high, last, self.max_misses)
+                             slug, low, high, last, self.args.max_misses)
 
     # -- articles ---------------------------------------------------------------
 
@@ -451,7 +354,7 @@ class MaghressSpider(scrapy.Spider):
         source = self._identify_source(raw)
         raw["source"] = source.slug if source else raw["source"]
         raw["source_name"] = source.name if source else raw["source_name"]
-        if self.since and (day := _first_day(raw["dates"])) and day < self.since:
+        if self.args.since and (day := _first_day(raw["dates"])) and day < self.args.since:
             self.crawler.stats.inc_value("newscrawl/skipped/before_since")
             self.crawler.stats.inc_value("newscrawl/article/before_since")
             self.article_store().frontier_clear([requested or landed])
@@ -468,7 +371,7 @@ class MaghressSpider(scrapy.Spider):
             raw["publisher_url"] = link  # the publisher URL is known even if its page fails
         if not link:
             self.crawler.stats.inc_value("newscrawl/source/no_link")
-        elif not self.follow_source:
+        elif not self.args.follow_source:
             self.crawler.stats.inc_value("newscrawl/source/not_followed")
         elif not self._may_follow(link):
             self.crawler.stats.inc_value("newscrawl/source/refused_host")
@@ -493,7 +396,7 @@ class MaghressSpider(scrapy.Spider):
     def _article_failed(self, key: ArticleKey | None, url: str, reason: str) -> None:
         self.crawler.stats.inc_value(statkeys.FRONTIER_FAILED)
         attempts = self.article_store().frontier_failed(key, url, reason) if key else 0
-        more = (f"the next run tries again ({attempts} of {self.max_attempts} attempts)" if attempts < self.max_attempts
+        more = (f"the next run tries again ({attempts} of {self.args.max_attempts} attempts)" if attempts < self.args.max_attempts
                 else f"given up after {attempts} attempts")
         self.logger.warning("Article page %s failed (%s); %s", url, reason, more)
 
@@ -526,7 +429,7 @@ class MaghressSpider(scrapy.Spider):
 
     def _may_follow(self, url: str) -> bool:
         parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.publisher_hosts
+        return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.args.publisher_hosts
 
     # -- publisher pages: one fetch per page per crawl, plain or rendered ------------------
 
@@ -550,7 +453,7 @@ class MaghressSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/source/shared_in_run")
             yield from self._articles({**raw, "publisher_url": fetched[0]})
             return
-        if not self.refresh:
+        if not self.args.refresh:
             owner = self.article_store().publisher_owner(publisher_key(link) or key)
             if owner is not None and titles_agree(owner[1], raw.get("title")):
                 self.crawler.stats.inc_value("newscrawl/source/already_stored")
@@ -596,7 +499,7 @@ class MaghressSpider(scrapy.Spider):
     def render_mode(self, url: str, source: str | None = None) -> str:
         """``never``/``auto``/``always`` for a publisher page: its host's mode, else its source's (a mirror's host)."""
         host = (urlsplit(url).hostname or "").lower()
-        mode = self.render_modes.get(host)
+        mode = self.args.render_modes.get(host)
         if mode is None:
             registered = SOURCES.get(source or "")
             mode = registered.render if registered else "never"
