@@ -8,8 +8,20 @@ the reader.
 
 #: Prefix of every item dropped, by reason: ``newscrawl/dropped/<reason>``.
 DROPPED = "newscrawl/dropped"
+DROP_REPUBLISHED = "republished"  # the same story as an article stored under another key: kept as its alias
+DROP_DUPLICATE_IN_RUN = "duplicate_in_run"  # the same key handled earlier in this run
+
+# Pages the spider read (the layout alarm compares the articles stored with them).
+ARTICLE_PAGES = "newscrawl/article/pages"  # Maghress article pages parsed
+ARTICLE_BEFORE_SINCE = "newscrawl/article/before_since"  # ... of which older than ``since``: not stored
+LISTING_EMPTY = "newscrawl/listing/empty"  # listing pages without a single article link
+
+#: Per publisher parser: ``<PUBLISHER>/<parser>/pages``, ``…/found/<field>``, ``…/errors`` (the alarm's coverage).
+PUBLISHER = "newscrawl/publisher"
 
 # The store pipeline.
+STORED = "newscrawl/store"  # ``<STORED>/<what>``: articles ``inserted``, ``updated``, ``aliased``
+STORED_WHAT = ("inserted", "updated", "aliased")
 STORE_BUFFERED = "newscrawl/store/buffered"  # articles held, not yet written (a distributed worker is busy)
 STORE_WRITE_FAILED = "newscrawl/store/write_failed"  # batches the database refused (then written row by row)
 STORE_REJECTED = "newscrawl/store/rejected"  # rows the database refused alone: in rejected_articles

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from parsel import Selector
 
 from tests.support.fixtureserver import FixtureServer
-from newscrawl.extract.assemble import build_article
+from newscrawl.extract.assemble import MaghressPage, PublisherPage, build_article
 from newscrawl.extract.sites import lopinion, maghress
 
 from .conftest import REPO, SITE, run_crawl
@@ -252,7 +252,7 @@ def test_fuzzed_html_never_breaks_the_parsers_or_the_loader(markup):
     entries = maghress.listing_entries(page, "http://127.0.0.1:8000/fr/lopinion", "lopinion")
     ticker = maghress.ticker_links(page, "http://127.0.0.1:8000/fr/lopinion")
     raw["url"] = "http://127.0.0.1:8000/fr/lopinion/1"
-    article = build_article(raw, publisher)
+    article = build_article(MaghressPage.from_raw(raw), PublisherPage.from_raw(publisher, "lopinion", "http://127.0.0.1:8000/A_a1.html"))
     # Whatever the markup: raw values of the right types, and an article whose text fields are clean text.
     assert (raw["maghress_id"], raw["source"]) == (1, "lopinion")
     assert isinstance(raw["title"], str) and all(isinstance(p, str) and p for p in raw["body"])

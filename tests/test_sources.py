@@ -169,6 +169,7 @@ def test_a_parser_that_fails_on_a_page_costs_nothing_but_that_page(monkeypatch):
     from scrapy.http import HtmlResponse, Request
     from scrapy.utils.test import get_crawler
 
+    from newscrawl.extract.assemble import MaghressPage
     from newscrawl.extract.sites import generic
     from newscrawl.spiders.maghress import MaghressSpider
 
@@ -178,12 +179,12 @@ def test_a_parser_that_fails_on_a_page_costs_nothing_but_that_page(monkeypatch):
     monkeypatch.setattr(generic, "parse_article", broken)
     crawler = get_crawler(MaghressSpider, {"NEWSCRAWL_RENDER_MODES": {}})
     spider = MaghressSpider.from_crawler(crawler, sources="libe")
-    raw = {"url": "https://www.maghress.com/fr/libe/998878", "maghress_id": 998878, "source": "libe",
-           "source_name": "Libération", "title": "Le Parlement adopte la loi de finances 2026",
-           "body": ["La Chambre a adopté le texte."], "dates": ["06 - 12 - 2025"], "_via": {}}
+    read = MaghressPage(url="https://www.maghress.com/fr/libe/998878", maghress_id=998878, source="libe",
+                        source_name="Libération", title="Le Parlement adopte la loi de finances 2026",
+                        body=("La Chambre a adopté le texte.",), dates=("06 - 12 - 2025",))
     url = "https://www.libe.ma/le-parlement_a1001.html"
     response = HtmlResponse(url, body=b"<html><body><p>x</p></body></html>", request=Request(url))
-    [article] = list(spider.parse_publisher(response, maghress_raw=raw))
-    assert article["title"] == raw["title"] and article["published_date"] == "2025-12-06"
+    [article] = list(spider.parse_publisher(response, maghress_page=read))
+    assert article["title"] == read.title and article["published_date"] == "2025-12-06"
     assert article["extractor"] == ""  # nothing of the publisher page was used
     assert crawler.stats.get_value("newscrawl/publisher/generic/errors") == 1

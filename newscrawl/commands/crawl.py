@@ -26,6 +26,8 @@ UNREACHABLE_EXIT_CODE = statkeys.UNREACHABLE_EXIT_CODE
 
 
 class Command(ScrapyCrawlCommand):
+    # Private in Scrapy (checked on 2.19.0, bounded in pyproject.toml, tests/test_versions.py): the one place
+    # the command's crawler can be kept, to read its stats once the crawl is over (the process forgets it).
     def _create_crawler(self, spidercls):
         crawler = super()._create_crawler(spidercls)
         self._crawler = crawler
@@ -33,10 +35,10 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args, opts) -> None:
         super().run(args, opts)
+        if self.exitcode != 0:
+            return  # (a crawler that failed to start has no stats to read)
         crawler = getattr(self, "_crawler", None)
         stats = crawler.stats.get_stats() if crawler is not None and crawler.stats is not None else {}
-        if self.exitcode != 0:
-            return
         if stats.get(statkeys.UNREACHABLE):
             self.exitcode = UNREACHABLE_EXIT_CODE
         elif str(stats.get("finish_reason", "")).startswith("alarm"):

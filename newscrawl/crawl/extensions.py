@@ -9,6 +9,8 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from newscrawl import statkeys
+
 logger = logging.getLogger(__name__)
 
 
@@ -139,11 +141,12 @@ class LayoutAlarm:
             return  # a crawl stopped early says nothing about the layout
         problems = []
         # Article pages that should have given an article (not those left out by `since`).
-        article_pages = stats.get_value("newscrawl/article/pages", 0) - stats.get_value("newscrawl/article/before_since", 0)
-        dropped_dupes = stats.get_value("newscrawl/dropped/republished", 0) + stats.get_value("newscrawl/dropped/duplicate_in_run", 0)
+        article_pages = stats.get_value(statkeys.ARTICLE_PAGES, 0) - stats.get_value(statkeys.ARTICLE_BEFORE_SINCE, 0)
+        dropped_dupes = sum(stats.get_value(f"{statkeys.DROPPED}/{reason}", 0)
+                            for reason in (statkeys.DROP_REPUBLISHED, statkeys.DROP_DUPLICATE_IN_RUN))
         if article_pages and not self.articles and not dropped_dupes:
             problems.append(("nothing", f"{article_pages} article pages answered, no article stored", "title"))
-        if stats.get_value("newscrawl/listing/empty", 0):
+        if stats.get_value(statkeys.LISTING_EMPTY, 0):
             problems.append(("listing", "a listing page answered without any article link", "listing_links"))
         if self.articles >= self.min_articles:
             for field, minimum in self.thresholds.items():
@@ -181,7 +184,7 @@ def publisher_problems(stats, thresholds: dict[str, float], min_pages: int) -> l
     layout change does not empty a column: it shows here, per parser.
     """
     problems = []
-    prefix = "newscrawl/publisher/"
+    prefix = f"{statkeys.PUBLISHER}/"
     parsers = {key[len(prefix):].split("/", 1)[0] for key in stats.get_stats() if key.startswith(prefix)}
     for parser in sorted(parsers):
         pages = stats.get_value(f"{prefix}{parser}/pages", 0)
@@ -216,8 +219,6 @@ class ReachabilityCheck:
         return extension
 
     def spider_closed(self, spider, reason):
-        from newscrawl import statkeys
-
         stats = self.crawler.stats
         lines = []
         args = getattr(spider, "args", None)
@@ -229,7 +230,7 @@ class ReachabilityCheck:
                 lines.append(f"{slug}: no listing page could be fetched ({failed} tried; last: {cause})")
         answered = sum(n for key, n in stats.get_stats().items()
                        if key.startswith("downloader/response_status_count/") and int(key.rsplit("/", 1)[1]) < 400)
-        stored = sum(stats.get_value(f"newscrawl/store/{what}", 0) for what in ("inserted", "updated", "aliased"))
+        stored = sum(stats.get_value(f"{statkeys.STORED}/{what}", 0) for what in statkeys.STORED_WHAT)
         if stats.get_value("downloader/request_count", 0) and not answered and not stored:
             errors = {key.rsplit("/", 1)[1]: n for key, n in stats.get_stats().items()
                       if key.startswith("downloader/exception_type_count/")}

@@ -104,7 +104,7 @@ class DeduplicatePipeline(_CrawlerPipeline):
             if other is None:
                 continue
             if other == me:
-                raise self.drop("duplicate_in_run", f"Article already handled in this run: {item['url']}")
+                raise self.drop(statkeys.DROP_DUPLICATE_IN_RUN, f"Article already handled in this run: {item['url']}")
             if getattr(other, "article_key", None) == me:  # its own stored row, seen through another article
                 break
             return self._alias(item, keys, other, name)
@@ -189,7 +189,7 @@ class StorePipeline(_CrawlerPipeline):
             self.stats.set_value(statkeys.STORE_BUFFERED, len(self.buffer))
         if verdict.is_alias:
             other = verdict.alias_of or verdict.match.url
-            raise self.drop("republished", f"Same story as {other} (same {verdict.reason}): {item['url']} kept as its alias")
+            raise self.drop(statkeys.DROP_REPUBLISHED, f"Same story as {other} (same {verdict.reason}): {item['url']} kept as its alias")
         return item
 
     def _flush_if_due(self) -> None:
@@ -217,7 +217,7 @@ class StorePipeline(_CrawlerPipeline):
                     self._reject(entry, row_exc)
         for what, n in counts.items():
             if n:
-                self.stats.inc_value(f"newscrawl/store/{what}", n)
+                self.stats.inc_value(f"{statkeys.STORED}/{what}", n)
 
     def _reject(self, entry: dict[str, Any], error: BaseException) -> None:
         try:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy.extensions.memusage import MemoryUsage
-from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,33 @@ class RenderingAddon:
         # extension imports Playwright at start-up, needs psutil, and does not find our on-demand handler.)
         settings.set_in_component_priority_dict("EXTENSIONS", "scrapy.extensions.memusage.MemoryUsage", None)
         settings.set_in_component_priority_dict("EXTENSIONS", "newscrawl.crawl.rendering.BrowserAwareMemoryUsage", 0)
+
+
+class RenderPolicy:
+    """``never`` / ``auto`` / ``always`` for a publisher page: its host's mode (the registry's sources, overridden
+    by ``NEWSCRAWL_RENDER_MODES``), else its source's (on a mirror the host says nothing); ``never`` when no
+    browser was found, said once."""
+
+    def __init__(self, render_modes: Mapping[str, str], browser_found: bool, log=logger):
+        self.render_modes = render_modes
+        self.browser_found = browser_found
+        self.log = log
+        self._warned = False
+
+    def mode(self, url: str, source: str | None = None) -> str:
+        from newscrawl.sources import SOURCES
+
+        mode = self.render_modes.get((urlsplit(url).hostname or "").lower())
+        if mode is None:
+            registered = SOURCES.get(source or "")
+            mode = registered.render if registered else "never"
+        if mode != "never" and not self.browser_found:
+            if not self._warned:
+                self.log.warning("No Chromium found (NEWSCRAWL_BROWSER_PATH, or chromium on PATH): pages that "
+                                 "need JavaScript are fetched plainly; their body may be missing")
+                self._warned = True
+            return "never"
+        return mode
 
 
 def needs_rendering(publisher_body: list[str] | None, maghress_body: list[str] | None, html: str) -> bool:

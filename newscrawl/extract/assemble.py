@@ -1,21 +1,173 @@
-"""The item loader: raw fields from the site parsers in, a normalised ``Article`` out.
+"""Assembly: one ``Article`` from a Maghress page and its publisher's page.
 
-The publisher page's values are added before the Maghress page's, and every
-single-valued field takes the first non-empty value: the publisher page wins
-where both have a field, the Maghress data stands where it lacks one.
+- ``MaghressPage``, ``PublisherPage``: what the site parsers read, typed.
+- ``Assembler``: reads a Maghress article page (and says which source it
+  belongs to: its byline's, else its URL's), chooses the parser of a
+  publisher page (its host's, else its source's, else the generic one) and
+  reads it without letting one odd page cost the article, counting what each
+  parser found (the layout alarm's per-publisher coverage).
+- ``build_article`` (the item loader): the publisher page's values are added
+  before the Maghress page's, and every single-valued field takes the first
+  non-empty value: the publisher page wins where both have a field, the
+  Maghress data stands where it lacks one. Normalisation is the loader's
+  input processors (``newscrawl.extract.normalize``).
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from itemloaders.processors import Compose, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
+from newscrawl import statkeys
 from newscrawl.extract import normalize
 from newscrawl.items import Article
+from newscrawl.sources import SOURCES, Source, source_named
 from newscrawl.store.keys import names_one_article
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MaghressPage:
+    """What a Maghress article page says (``sites.maghress.parse_article``), raw."""
+
+    url: str
+    maghress_id: int | None
+    source: str  # the registry slug: the byline's source, else the URL's section
+    source_name: str
+    title: str = ""
+    body: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    source_link: str = ""  # the "read at source" link as the page gives it
+    publisher_url: str = ""  # that link, when it may be followed: the publisher URL even if its page fails
+    # The id asked for, when Maghress sent it to this page: stored as this article's alias.
+    alias_url: str = ""
+    alias_id: int | None = None
+    via: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> MaghressPage:
+        return cls(url=raw["url"], maghress_id=raw.get("maghress_id"), source=raw.get("source") or "",
+                   source_name=raw.get("source_name") or "", title=raw.get("title") or "",
+                   body=tuple(raw.get("body") or ()), dates=tuple(raw.get("dates") or ()),
+                   source_link=raw.get("source_link") or "", publisher_url=raw.get("publisher_url") or "",
+                   via=raw.get("_via") or {})
+
+
+@dataclass(frozen=True)
+class PublisherPage:
+    """What a publisher page says (a publisher parser's or the generic extractor's ``parse_article``), raw."""
+
+    extractor: str  # the parser that read it: a publisher parser's name, or "generic"
+    page_url: str  # where it was read (after redirects)
+    source_url: str = ""  # its canonical URL
+    title: str = ""
+    lead: str = ""
+    body: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    language: str = ""
+    image_url: str = ""
+    via: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any], extractor: str, page_url: str) -> PublisherPage:
+        return cls(extractor=extractor, page_url=page_url, source_url=raw.get("source_url") or "",
+                   title=raw.get("title") or "", lead=raw.get("lead") or "", body=tuple(raw.get("body") or ()),
+                   authors=tuple(raw.get("authors") or ()), dates=tuple(raw.get("dates") or ()),
+                   language=raw.get("language") or "", image_url=raw.get("image_url") or "",
+                   via=raw.get("_via") or {})
+
+
+#: Raw publisher fields counted per parser (``newscrawl/publisher/<parser>/found/<field>``): the layout alarm's.
+PUBLISHER_WATCHED = ("title", "body", "dates", "authors")
+
+
+class Assembler:
+    """Reads the two pages of an article and builds it, counting in the crawl's stats what it met."""
+
+    def __init__(self, stats, log=logger):
+        self.stats = stats
+        self.log = log
+
+    def maghress_page(self, page, url: str) -> MaghressPage:
+        """A Maghress article page, its source identified (``source``, ``source_name`` from the registry)."""
+        from newscrawl.extract.sites import maghress
+
+        read = MaghressPage.from_raw(maghress.parse_article(page, url))
+        source = self.identify_source(read)
+        if source is not None:
+            read = replace(read, source=source.slug, source_name=source.name)
+        return read
+
+    def identify_source(self, page: MaghressPage) -> Source | None:
+        """The article's source: the one its byline names ("Publié dans Le Matin le …"), else its URL's."""
+        from_url = SOURCES.get(page.source)
+        from_byline = source_named(page.source_name)
+        if page.source_name and from_byline is None:
+            self.stats.inc_value("newscrawl/source/byline_unknown")
+            self.log.info("Byline of %s names %r, a source not in the registry", page.url, page.source_name)
+        if from_byline and from_url and from_byline != from_url:
+            self.stats.inc_value("newscrawl/source/byline_differs_from_url")
+            self.log.info("%s is under /fr/%s but its byline names %s", page.url, from_url.slug, from_byline.name)
+        return from_byline or from_url
+
+    @staticmethod
+    def parser_for(url: str, source_slug: str) -> str:
+        """Which parser reads a publisher page: the one of its host, else its source's, else the generic one.
+
+        (On a mirror every publisher page has the mirror's host: the source's parser decides there.)
+        """
+        from newscrawl.extract.sites import GENERIC, parser_for_host
+
+        source = SOURCES.get(source_slug)
+        return parser_for_host(urlsplit(url).hostname or "") or (source.parser if source else None) or GENERIC
+
+    def publisher_page(self, page, url: str, source_slug: str) -> PublisherPage | None:
+        """A publisher page read by its parser; ``None`` (logged, counted) when the parser raises on it:
+        one odd page must not cost the article, whose Maghress data stands."""
+        from newscrawl.extract.sites import parser_module
+
+        parser = self.parser_for(url, source_slug)
+        try:
+            raw = parser_module(parser).parse_article(page, url, site_names=_site_names(source_slug))
+        except Exception:  # noqa: BLE001 - see the docstring
+            self.stats.inc_value(f"{statkeys.PUBLISHER}/{parser}/errors")
+            self.log.exception("Parser %s failed on %s; storing from Maghress", parser, url)
+            return None
+        return PublisherPage.from_raw(raw, parser, url)
+
+    def count_fields(self, publisher: PublisherPage) -> None:
+        """What each parser found on its pages: the layout alarm's per-publisher coverage."""
+        self.stats.inc_value(f"{statkeys.PUBLISHER}/{publisher.extractor}/pages")
+        for name in PUBLISHER_WATCHED:
+            if getattr(publisher, name):
+                self.stats.inc_value(f"{statkeys.PUBLISHER}/{publisher.extractor}/found/{name}")
+
+    def articles(self, maghress: MaghressPage, publisher: PublisherPage | None = None) -> list[Article]:
+        """The article of a Maghress page (with its publisher page's fields), and the alias of an id that led
+        to it (same headline, day and source: the deduplication makes it one)."""
+        pages = [maghress]
+        if maghress.alias_url:
+            pages.append(replace(maghress, url=maghress.alias_url, maghress_id=maghress.alias_id, alias_url=""))
+        built = [build_article(page, publisher) for page in pages]
+        for article in built:
+            self.stats.inc_value(f"newscrawl/articles/source/{article.get('source') or 'unknown'}")
+            self.stats.inc_value(f"newscrawl/articles/extractor/{article.get('extractor') or 'maghress_only'}")
+        return built
+
+
+def _site_names(slug: str) -> tuple[str, ...]:
+    """What the registry calls a source's publisher: its name, byline spellings and hosts (a mirror's host,
+    where its pages are served, says nothing of the site)."""
+    source = SOURCES.get(slug)
+    return (source.name, *source.byline_names, *source.publisher_hosts) if source else ()
 
 
 def _publication_day(values: list[date | datetime]) -> str | None:
@@ -87,18 +239,18 @@ PUBLISHER_FIELDS = (
 )
 
 
-def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = None) -> Article:
-    """One ``Article`` from a Maghress page's raw fields and, when fetched, its publisher page's.
+def build_article(maghress: MaghressPage, publisher: PublisherPage | None = None) -> Article:
+    """One ``Article`` from a Maghress page and, when fetched, its publisher page.
 
-    ``publisher["extractor"]`` names the parser that read the publisher page;
+    ``publisher.extractor`` names the parser that read the publisher page;
     when it is the generic extractor, ``generic_fields`` lists the fields it
     supplied (those the Maghress page did not win).
     """
     loader = ArticleLoader()
     supplied: list[str] = []
-    if publisher and publisher.get("page_url") and not names_one_article(publisher.get("source_url"), publisher["page_url"]):
+    if publisher and publisher.page_url and not names_one_article(publisher.source_url, publisher.page_url):
         # Its canonical names the site's home, a section or a listing, not this article: the page's own URL does.
-        publisher = {**publisher, "source_url": publisher["page_url"]}
+        publisher = replace(publisher, source_url=publisher.page_url)
     if publisher:
         _add_page(loader, publisher)
         # Added first, the publisher's values win: a field is the publisher's when it left a normalised
@@ -107,32 +259,32 @@ def build_article(maghress: dict[str, Any], publisher: dict[str, Any] | None = N
         supplied = [f for f, values in collected.items()
                     if values and (f != "published_at" or any(isinstance(v, datetime) for v in values))]
     _add_page(loader, maghress)
-    loader.add_value("url", maghress["url"])
-    loader.add_value("maghress_id", maghress.get("maghress_id"))
-    loader.add_value("source", maghress.get("source"))
-    loader.add_value("source_name", maghress.get("source_name"))
-    loader.add_value("maghress_title", maghress.get("title"))
+    loader.add_value("url", maghress.url)
+    loader.add_value("maghress_id", maghress.maghress_id)
+    loader.add_value("source", maghress.source)
+    loader.add_value("source_name", maghress.source_name)
+    loader.add_value("maghress_title", maghress.title)
     # The read-at-source link names the publisher URL even when its page failed.
-    loader.add_value("source_url", maghress.get("publisher_url"))
+    loader.add_value("source_url", maghress.publisher_url)
     article = loader.load_item()
     if not article.get("language"):
         article["language"] = normalize.detect_language(
             " ".join(filter(None, (article.get("title"), article.get("lead"), (article.get("body") or "")[:1000])))
         )
     article.setdefault("authors", [])
-    article["extractor"] = (publisher or {}).get("extractor") or ""
+    article["extractor"] = publisher.extractor if publisher else ""
     article["generic_fields"] = ", ".join(supplied) if article["extractor"] == "generic" else ""
     article["scraped_at"] = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     return article
 
 
-def _add_page(loader: ArticleLoader, raw: dict[str, Any]) -> None:
+def _add_page(loader: ArticleLoader, page: MaghressPage | PublisherPage) -> None:
     """One page's raw fields into the loader (its input processors normalise them)."""
-    for field in ("source_url", "title", "lead", "authors", "language", "image_url"):
-        if raw.get(field):
-            loader.add_value(field, raw[field])
-    if raw.get("body"):
-        loader.add_value("body", raw["body"])
-    for text in raw.get("dates", ()):
+    for name in ("source_url", "title", "lead", "authors", "language", "image_url"):
+        if value := getattr(page, name, None):
+            loader.add_value(name, list(value) if isinstance(value, tuple) else value)
+    if page.body:
+        loader.add_value("body", list(page.body))
+    for text in page.dates:
         loader.add_value("published_date", text)
         loader.add_value("published_at", text)

@@ -13,11 +13,18 @@ loader's (``newscrawl.extract.assemble``), which sources exist the registry's
                                "not found" recorded, a range stops after max_misses misses)
 
 ``scrapy crawl lopinion`` is the same spider limited to L'Opinion (``spiders/lopinion.py``).
+
+(One module, longer than most: requests, their callbacks and errbacks, and
+the bookkeeping that decides the next request — the frontier, listing walks,
+the id walk, one fetch per publisher page. Reading pages is the Assembler's,
+the arguments ``CrawlArgs``', rendering ``RenderPolicy``'s.)
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,21 +39,17 @@ from newscrawl.crawl.dupefilter import PAGE_KIND
 from newscrawl.extract.encoding import readable
 from newscrawl.crawl.idranges import IdWalk
 from newscrawl.store.keys import ArticleKey, article_key, maghress_url, publisher_key, titles_agree
-from newscrawl.extract.assemble import build_article
+from newscrawl.extract.assemble import Assembler, MaghressPage, PublisherPage
 from newscrawl.extract.normalize import canonical_key, clean_source_url, parse_date, title_key
-from newscrawl.crawl.rendering import needs_rendering
-from newscrawl.extract.sites import GENERIC, maghress, parser_for_host, parser_module
-from newscrawl.sources import SOURCES, Source, source_named
+from newscrawl.crawl.rendering import RenderPolicy, needs_rendering
+from newscrawl.extract.sites import maghress
+from newscrawl.sources import SOURCES
 from newscrawl.spiders.args import ArgumentError, CrawlArgs
 
 
 #: The spider's -a arguments (``CrawlArgs`` reads them).
 _ARGUMENTS = frozenset({"sources", "base_url", "start_url", "max_pages", "since", "follow_source", "refresh", "ids",
                         "max_misses"})
-
-#: Raw publisher fields counted per parser (``newscrawl/publisher/<parser>/found/<field>``).
-PUBLISHER_WATCHED = ("title", "body", "dates", "authors")
-
 
 class MaghressSpider(scrapy.Spider):
     name = "maghress"
@@ -62,12 +65,11 @@ class MaghressSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self._ticker_seen: set[ArticleKey] = set()  # ticker links already handled in this run
         # Publisher pages in flight (their key) -> Maghress pages of other ids waiting for the same page.
-        self._publisher_waiting: dict[str, list[dict[str, Any]]] = {}
+        self._publisher_waiting: dict[str, list[MaghressPage]] = {}
         # Publisher pages fetched in this run (their key) -> (their canonical URL, their headline).
         self._publisher_fetched: dict[str, tuple[str, str]] = {}
         self._walk_marks: dict[str, set[str]] = {}  # per source: keys of the deepest listing page its walk fetched
         self.unfinished_walks: dict[str, set[str]] = {}
-        self._warned_no_browser = False
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -91,6 +93,17 @@ class MaghressSpider(scrapy.Spider):
         spider.id_walks = {s.slug: IdWalk(ranges, spider.args.max_misses, cls.id_window)
                            for s in spider.args.sources} if ranges else {}
         return spider
+
+    @cached_property
+    def assembler(self) -> Assembler:
+        """Reads and assembles the two pages of an article, counting in the crawl's stats (set once it starts)."""
+        return Assembler(self.crawler.stats, self.logger)
+
+    @cached_property
+    def render_policy(self) -> RenderPolicy:
+        """Which publisher pages are rendered (``NEWSCRAWL_BROWSER``: the browser the rendering add-on found)."""
+        return RenderPolicy(self.args.render_modes, bool(self.crawler.settings.get("NEWSCRAWL_BROWSER")),
+                            self.logger)
 
     def article_store(self):
         """The crawl's store, opened on first use. (A method, not a property: the feed exporter reads
@@ -149,7 +162,7 @@ class MaghressSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"{statkeys.LISTING_PAGES}/{source}")
         entries = maghress.listing_entries(response, response.url, source)
         if not entries:
-            self.crawler.stats.inc_value("newscrawl/listing/empty")
+            self.crawler.stats.inc_value(statkeys.LISTING_EMPTY)
             self.logger.warning("Listing page %s holds no %s article link", response.url, source)
         too_old: set[ArticleKey] = set()
         if self.args.since:
@@ -345,30 +358,26 @@ class MaghressSpider(scrapy.Spider):
             self._article_failed(requested, response.url, "not an HTML page")
             return
         response = page
-        self.crawler.stats.inc_value("newscrawl/article/pages")
+        self.crawler.stats.inc_value(statkeys.ARTICLE_PAGES)
         if not backfill:
             ticker = self._ticker_entries(response)
             stored = self._stored(ticker, compare_headlines=False)
             yield from self._fetch_articles([e.ref for e in ticker if e.ref.key not in stored])
-        raw = maghress.parse_article(response, response.url)
-        source = self._identify_source(raw)
-        raw["source"] = source.slug if source else raw["source"]
-        raw["source_name"] = source.name if source else raw["source_name"]
-        if self.args.since and (day := _first_day(raw["dates"])) and day < self.args.since:
+        read = self.assembler.maghress_page(response, response.url)
+        if self.args.since and (day := _first_day(read.dates)) and day < self.args.since:
             self.crawler.stats.inc_value("newscrawl/skipped/before_since")
-            self.crawler.stats.inc_value("newscrawl/article/before_since")
+            self.crawler.stats.inc_value(statkeys.ARTICLE_BEFORE_SINCE)
             self.article_store().frontier_clear([requested or landed])
             return
         if requested is not None and requested != landed:
-            # Maghress sent one id to another: this page is the other's; the id asked for is kept as its alias
-            # (same headline, day and source: the deduplication makes it one).
+            # Maghress sent one id to another: this page is the other's; the id asked for is kept as its alias.
             self.crawler.stats.inc_value("newscrawl/article/redirected_to_another_id")
             self.logger.info("%s leads to %s: stored once, %s as its alias", requested, landed, requested)
-            raw = {**raw, "_alias_url": maghress_url(requested, response.request.url),
-                   "_alias_id": requested.maghress_id}
-        link = raw.pop("source_link")
+            read = replace(read, alias_url=maghress_url(requested, response.request.url),
+                           alias_id=requested.maghress_id)
+        link = read.source_link
         if link and self._may_follow(link):
-            raw["publisher_url"] = link  # the publisher URL is known even if its page fails
+            read = replace(read, publisher_url=link)  # the publisher URL is known even if its page fails
         if not link:
             self.crawler.stats.inc_value("newscrawl/source/no_link")
         elif not self.args.follow_source:
@@ -377,9 +386,9 @@ class MaghressSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/source/refused_host")
             self.logger.warning("Not following %s from %s: host not allowed", link, response.url)
         else:
-            yield from self._follow_publisher(link, raw)
+            yield from self._follow_publisher(link, read)
             return
-        yield from self._articles(raw)
+        yield from self.assembler.articles(read)
 
     def article_failed(self, failure: Failure):
         """An article page failed after Scrapy's retries (server error, network): recorded in the frontier as
@@ -400,40 +409,13 @@ class MaghressSpider(scrapy.Spider):
                 else f"given up after {attempts} attempts")
         self.logger.warning("Article page %s failed (%s); %s", url, reason, more)
 
-    def _identify_source(self, raw: dict[str, Any]) -> Source | None:
-        """The article's source: the one its byline names ("Publié dans Le Matin le …"), else its URL's."""
-        from_url = SOURCES.get(raw["source"])
-        from_byline = source_named(raw["source_name"])
-        if raw["source_name"] and from_byline is None:
-            self.crawler.stats.inc_value("newscrawl/source/byline_unknown")
-            self.logger.info("Byline of %s names %r, a source not in the registry", raw["url"], raw["source_name"])
-        if from_byline and from_url and from_byline != from_url:
-            self.crawler.stats.inc_value("newscrawl/source/byline_differs_from_url")
-            self.logger.info("%s is under /fr/%s but its byline names %s", raw["url"], from_url.slug, from_byline.name)
-        return from_byline or from_url
-
-    def _articles(self, maghress_raw: dict[str, Any], publisher: dict[str, Any] | None = None):
-        """The article of a Maghress page (and its publisher page), and the alias of an id that led to it."""
-        alias_url = maghress_raw.pop("_alias_url", None)
-        alias_id = maghress_raw.pop("_alias_id", None)
-        yield self._article(maghress_raw, publisher)
-        if alias_url:
-            yield self._article({**maghress_raw, "url": alias_url, "maghress_id": alias_id}, publisher)
-
-    def _article(self, maghress_raw: dict[str, Any], publisher: dict[str, Any] | None = None):
-        article = build_article(maghress_raw, publisher)
-        stats = self.crawler.stats
-        stats.inc_value(f"newscrawl/articles/source/{article.get('source') or 'unknown'}")
-        stats.inc_value(f"newscrawl/articles/extractor/{article.get('extractor') or 'maghress_only'}")
-        return article
-
     def _may_follow(self, url: str) -> bool:
         parts = urlsplit(url)
         return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.args.publisher_hosts
 
     # -- publisher pages: one fetch per page per crawl, plain or rendered ------------------
 
-    def _follow_publisher(self, link: str, raw: dict[str, Any]):
+    def _follow_publisher(self, link: str, read: MaghressPage):
         """The publisher page of a Maghress article, fetched once per crawl.
 
         A republished story (two Maghress ids, one publisher page) costs one
@@ -444,151 +426,112 @@ class MaghressSpider(scrapy.Spider):
         key = canonical_key(link)
         waiting = self._publisher_waiting.get(key)
         if waiting is not None:
-            waiting.append(raw)
+            waiting.append(read)
             self.crawler.stats.inc_value("newscrawl/source/shared_in_flight")
             return
         fetched = self._publisher_fetched.get(key)
-        if fetched is not None and titles_agree(fetched[1], raw.get("title")):
+        if fetched is not None and titles_agree(fetched[1], read.title):
             # Fetched earlier in this run (maybe not written yet): this article repeats that one's story.
             self.crawler.stats.inc_value("newscrawl/source/shared_in_run")
-            yield from self._articles({**raw, "publisher_url": fetched[0]})
+            yield from self.assembler.articles(replace(read, publisher_url=fetched[0]))
             return
         if not self.args.refresh:
             owner = self.article_store().publisher_owner(publisher_key(link) or key)
-            if owner is not None and titles_agree(owner[1], raw.get("title")):
+            if owner is not None and titles_agree(owner[1], read.title):
                 self.crawler.stats.inc_value("newscrawl/source/already_stored")
                 self.logger.debug("Publisher page %s is stored already (for %s): not fetched again", link, owner[0])
-                yield from self._articles(raw)
+                yield from self.assembler.articles(read)
                 return
         if not self._claim_publisher(key):
             # Another worker of a distributed crawl fetches it: resolved when this worker is idle.
-            self._publisher_waiting.setdefault(key, []).append(raw)
+            self._publisher_waiting.setdefault(key, []).append(read)
             return
         self._publisher_waiting[key] = []
         # Asked without tracking parameters: they say how a reader arrived, and make one page two URLs.
-        yield self._publisher_request(clean_source_url(link) or link, raw, key)
+        yield self._publisher_request(clean_source_url(link) or link, read, key)
 
     def _claim_publisher(self, key: str) -> bool:
         """True when this process is to fetch the publisher page (always, unless another worker claimed it)."""
         claim = getattr(self, "claim_shared", None)  # set by the distributed scheduler
         return claim("publishers", key) if claim is not None else True
 
-    def _waiting_for(self, key: str, publisher: dict[str, Any] | None):
+    def _waiting_for(self, key: str, publisher: PublisherPage | None):
         """The articles that waited for the publisher page ``key``: with its fields when the headlines agree."""
-        for raw in self._publisher_waiting.pop(key, None) or ():
-            shared = publisher if publisher and titles_agree(raw.get("title"), publisher.get("title")) else None
-            yield from self._articles(raw, shared)
+        for read in self._publisher_waiting.pop(key, None) or ():
+            shared = publisher if publisher and titles_agree(read.title, publisher.title) else None
+            yield from self.assembler.articles(read, shared)
 
     def spider_idle(self) -> None:
         """Articles still waiting for a publisher page another worker fetched: stored from Maghress now (the
         deduplication makes them aliases of that page's article once it is stored)."""
         # (Keys with no article waiting are publisher pages this worker asked for and another fetched.)
-        waiting = {key: raws for key, raws in self._publisher_waiting.items() if raws}
+        waiting = {key: pages for key, pages in self._publisher_waiting.items() if pages}
         self._publisher_waiting = {}
         if not waiting:
             return
-        for key, raws in waiting.items():
+        for key, pages in waiting.items():
             self.crawler.engine.crawl(Request("data:,", callback=self._resolve_waiting, dont_filter=True,
-                                              cb_kwargs={"raws": raws}, meta={PAGE_KIND: "waiting"}))
+                                              cb_kwargs={"pages": pages}, meta={PAGE_KIND: "waiting"}))
         raise DontCloseSpider
 
-    def _resolve_waiting(self, response: Response, raws: list[dict[str, Any]]):
-        for raw in raws:
-            yield from self._articles(raw)
+    def _resolve_waiting(self, response: Response, pages: list[MaghressPage]):
+        for read in pages:
+            yield from self.assembler.articles(read)
 
-    def render_mode(self, url: str, source: str | None = None) -> str:
-        """``never``/``auto``/``always`` for a publisher page: its host's mode, else its source's (a mirror's host)."""
-        host = (urlsplit(url).hostname or "").lower()
-        mode = self.args.render_modes.get(host)
-        if mode is None:
-            registered = SOURCES.get(source or "")
-            mode = registered.render if registered else "never"
-        # Set by the rendering add-on, which runs after the spider is created.
-        if mode != "never" and not self.crawler.settings.get("NEWSCRAWL_BROWSER"):
-            if not self._warned_no_browser:
-                self.logger.warning("No Chromium found (NEWSCRAWL_BROWSER_PATH, or chromium on PATH): pages that "
-                                    "need JavaScript are fetched plainly; their body may be missing")
-                self._warned_no_browser = True
-            return "never"
-        return mode
-
-    def _publisher_request(self, url: str, raw: dict[str, Any], key: str) -> Request:
-        rendered = self.render_mode(url, raw["source"]) == "always"
+    def _publisher_request(self, url: str, read: MaghressPage, key: str) -> Request:
+        rendered = self.render_policy.mode(url, read.source) == "always"
         return Request(
             url,
             callback=self.parse_publisher,
             errback=self.publisher_failed,
-            cb_kwargs={"maghress_raw": raw, "publisher_key": key},
+            cb_kwargs={"maghress_page": read, "publisher_key": key},
             meta={PAGE_KIND: "publisher", **({"playwright": True} if rendered else {})},
             # One request per publisher page and crawl is ensured above; a re-crawl must be able to ask again.
             dont_filter=True,
         )
 
-    def publisher_parser(self, url: str, source_slug: str) -> str:
-        """Which parser reads a publisher page: the one of its host, else its source's, else the generic one.
-
-        (On a mirror every publisher page has the mirror's host: the source's parser decides there.)
-        """
-        source = SOURCES.get(source_slug)
-        return parser_for_host(urlsplit(url).hostname or "") or (source.parser if source else None) or GENERIC
-
-    def parse_publisher(self, response: Response, maghress_raw: dict[str, Any], publisher_key: str = "",
-                        plain: dict | None = None):
+    def parse_publisher(self, response: Response, maghress_page: MaghressPage, publisher_key: str = "",
+                        plain: PublisherPage | None = None):
         page = self._readable(response, "source")
         if page is None:
-            yield from self._publisher_done(maghress_raw, publisher_key, plain)
+            yield from self._publisher_done(maghress_page, publisher_key, plain)
             return
         response = page
         self.crawler.stats.inc_value("newscrawl/source/pages")
-        parser = self.publisher_parser(response.url, maghress_raw["source"])
-        try:
-            publisher = parser_module(parser).parse_article(response, response.url,
-                                                            site_names=_site_names(maghress_raw["source"]))
-        except Exception:  # noqa: BLE001 - one odd page must not cost the article: the Maghress data stands
-            self.crawler.stats.inc_value(f"newscrawl/publisher/{parser}/errors")
-            self.logger.exception("Parser %s failed on %s; storing from Maghress", parser, response.url)
-            yield from self._publisher_done(maghress_raw, publisher_key, plain)
+        publisher = self.assembler.publisher_page(response, response.url, maghress_page.source)
+        if publisher is None:
+            yield from self._publisher_done(maghress_page, publisher_key, plain)
             return
-        publisher["extractor"] = parser
-        publisher["page_url"] = response.url
         if response.meta.get("playwright"):
             self.crawler.stats.inc_value("newscrawl/render/rendered")
         else:
             self.crawler.stats.inc_value("newscrawl/render/plain")
-            if self.render_mode(response.url, maghress_raw["source"]) == "auto" and needs_rendering(
-                publisher["body"], maghress_raw.get("body"), response.text
+            if self.render_policy.mode(response.url, maghress_page.source) == "auto" and needs_rendering(
+                list(publisher.body), list(maghress_page.body), response.text
             ):
                 self.crawler.stats.inc_value("newscrawl/render/needed")
                 yield Request(
                     response.url,
                     callback=self.parse_publisher,
                     errback=self.render_failed,
-                    cb_kwargs={"maghress_raw": maghress_raw, "publisher_key": publisher_key, "plain": publisher},
+                    cb_kwargs={"maghress_page": maghress_page, "publisher_key": publisher_key, "plain": publisher},
                     meta={PAGE_KIND: "publisher", "playwright": True},
                     dont_filter=True,
                 )
                 return
-        self._count_publisher_fields(parser, publisher)
-        if plain and not publisher["body"]:
-            publisher = {**publisher, "body": plain["body"]}
-        yield from self._publisher_done(maghress_raw, publisher_key, publisher)
+        self.assembler.count_fields(publisher)
+        if plain and not publisher.body:
+            publisher = replace(publisher, body=plain.body)
+        yield from self._publisher_done(maghress_page, publisher_key, publisher)
 
-    def _publisher_done(self, maghress_raw: dict[str, Any], key: str, publisher: dict[str, Any] | None):
+    def _publisher_done(self, maghress_page: MaghressPage, key: str, publisher: PublisherPage | None):
         """The article with what its publisher page gave (``None``: it failed), and those that waited for it."""
-        built = list(self._articles(maghress_raw, publisher))
+        built = self.assembler.articles(maghress_page, publisher)
         if publisher is not None and key:
             # The publisher URL the article got (its canonical, unless that names no single article).
-            self._publisher_fetched[key] = (built[0].get("source_url") or "", publisher.get("title") or "")
+            self._publisher_fetched[key] = (built[0].get("source_url") or "", publisher.title)
         yield from built
         yield from self._waiting_for(key, publisher)
-
-    def _count_publisher_fields(self, parser: str, publisher: dict[str, Any]) -> None:
-        """What each parser found on its pages: the layout alarm's per-publisher coverage."""
-        stats = self.crawler.stats
-        stats.inc_value(f"newscrawl/publisher/{parser}/pages")
-        for field in PUBLISHER_WATCHED:
-            if publisher.get(field):
-                stats.inc_value(f"newscrawl/publisher/{parser}/found/{field}")
 
     def render_failed(self, failure: Failure):
         """The browser could not render the page: what the plain fetch gave stands."""
@@ -597,14 +540,14 @@ class MaghressSpider(scrapy.Spider):
         self.logger.warning("Rendering %s failed (%s); storing the plainly fetched page", request.url,
                             failure.getErrorMessage())
         kwargs = request.cb_kwargs
-        yield from self._publisher_done(kwargs["maghress_raw"], kwargs.get("publisher_key", ""), kwargs["plain"])
+        yield from self._publisher_done(kwargs["maghress_page"], kwargs.get("publisher_key", ""), kwargs["plain"])
 
     def publisher_failed(self, failure: Failure):
         """The publisher page failed (HTTP error, network, refused): the Maghress data stands."""
         request = failure.request
         self.crawler.stats.inc_value(f"newscrawl/source/failed/{failure.type.__name__}")
         self.logger.warning("Publisher page %s failed (%s); storing from Maghress", request.url, failure.getErrorMessage())
-        yield from self._publisher_done(request.cb_kwargs["maghress_raw"], request.cb_kwargs.get("publisher_key", ""), None)
+        yield from self._publisher_done(request.cb_kwargs["maghress_page"], request.cb_kwargs.get("publisher_key", ""), None)
 
 
 def _listing_source(url: str) -> str | None:
@@ -621,13 +564,6 @@ def _first_day(texts: list[str]) -> date | None:
         if (value := parse_date(text)) is not None:
             return _day(value)
     return None
-
-
-def _site_names(slug: str) -> tuple[str, ...]:
-    """What the registry calls a source's publisher: its name, byline spellings and hosts (a mirror's host,
-    where its pages are served, says nothing of the site)."""
-    source = SOURCES.get(slug)
-    return (source.name, *source.byline_names, *source.publisher_hosts) if source else ()
 
 
 def _reason(failure: Failure) -> str:
