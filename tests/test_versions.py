@@ -11,7 +11,7 @@ from packaging.requirements import Requirement
 
 from .conftest import REPO
 
-BOUNDED = ("scrapy-playwright", "scrapy-redis")
+BOUNDED = ("scrapy", "scrapy-playwright", "scrapy-redis")
 
 
 def _requirements() -> dict[str, Requirement]:
@@ -34,6 +34,7 @@ def test_datasketch_offers_the_minhash_scheme_the_store_uses():
 
 
 def test_the_private_apis_the_project_reaches_into_are_still_there():
+    from scrapy.commands.crawl import Command as ScrapyCrawlCommand
     from scrapy.core.engine import ExecutionEngine
     from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
     from scrapy_redis.scheduler import Scheduler
@@ -43,4 +44,6 @@ def test_the_private_apis_the_project_reaches_into_are_still_there():
     assert callable(getattr(ScrapyPlaywrightDownloadHandler, "_maybe_launch_in_thread"))
     # newscrawl/crawl/distributed.py: a shorter engine heartbeat for idle workers; the scheduler's queue and server.
     assert hasattr(ExecutionEngine, "_SLOT_HEARTBEAT_INTERVAL")
+    # newscrawl/commands/crawl.py: the crawler the command creates, whose stats decide the exit status.
+    assert callable(getattr(ScrapyCrawlCommand, "_create_crawler"))
     assert callable(getattr(Scheduler, "open")) and callable(getattr(Scheduler, "enqueue_request"))

@@ -38,6 +38,9 @@ Keys are ``newscrawl:<spider>:<crawl id>:…`` (``NEWSCRAWL_CRAWL_ID``, default
 ``default``). A crawl whose workers all died is resumed by the next worker
 only with ``NEWSCRAWL_REDIS_RESUME=true``; otherwise, once its heartbeat has
 expired, the next worker starts it afresh.
+
+(One module: everything that adapts scrapy-redis, and the crawl state the
+workers share through Redis.)
 """
 
 from __future__ import annotations
@@ -137,14 +140,23 @@ class SharedDupeFilter(RFPDupeFilter):
         return self.fingerprinter.fingerprint(request).hex()
 
 
+def _poll_every(engine, seconds: float) -> None:
+    """Have an idle engine ask the scheduler for requests every ``seconds`` (Scrapy's heartbeat: 5 s).
+
+    Private in Scrapy (``ExecutionEngine._SLOT_HEARTBEAT_INTERVAL``, checked on 2.19.0, bounded in
+    pyproject.toml, tests/test_versions.py), read when the engine starts its heartbeat, just after the
+    scheduler opens; set on this engine's instance only."""
+    if engine is not None:
+        engine._SLOT_HEARTBEAT_INTERVAL = seconds
+
+
 class SharedScheduler(Scheduler):
     """scrapy-redis's scheduler with a crawl lifecycle that fits several workers (see module doc)."""
 
     def open(self, spider):
         super().open(spider)
         settings = spider.crawler.settings
-        if spider.crawler.engine is not None:  # read when the engine starts its heartbeat, just after this
-            spider.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS
+        _poll_every(spider.crawler.engine, POLL_SECONDS)
         self.prefix = self.queue_key.rsplit(":", 1)[0] % {"spider": spider.name}
         self.keys = {name: f"{self.prefix}:{name}"
                      for name in ("state", "requests", "seen", "articles", "listings", "workers", "reconciled",

@@ -12,6 +12,12 @@ The browser reaches the network only through ``newscrawl.crawl.browserproxy``
 Browser memory grows over a long crawl, so every
 ``NEWSCRAWL_RENDER_PAGES_PER_CONTEXT`` renders go to a fresh browser
 context, and a retired context is closed as soon as its last page is done.
+
+scrapy-playwright offers no public way to start late, to set the launch proxy
+from code or to close one context: this module is the one place that reaches
+into it (``_launch``, ``_maybe_launch_in_thread``, ``config``,
+``context_wrappers``; checked on 0.0.48, the upper bound in pyproject.toml,
+and by tests/test_versions.py).
 """
 
 from __future__ import annotations
