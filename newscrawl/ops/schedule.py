@@ -32,6 +32,8 @@ settings to its log and job list. Give the job ``NEWSCRAWL_DATABASE_URL_FILE``
 (a file the scrapyd service can read) or set ``NEWSCRAWL_DATABASE_URL`` in the
 scrapyd service's environment; a plan whose settings carry a password is
 refused.
+
+(One module: the plan, the timetable and the scrapyd client are one command.)
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ transaction each: a crash loses at most the batch being written, never a
 committed row, never half a row. Two crawls writing to one database at once
 are safe: unique keys decide, and a writer that loses a race updates the
 row the other one inserted.
+
+(One module, one class: every statement the crawl sends to the database, so
+that what is read and written, and in which transaction, is seen in one place.
+The tables are ``schema.py``'s; the keys compared are ``keys.py``'s.)
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ A parser writes each field's fallback chain once, as data: a tuple of
 makes a step named by its selector, so the layout alarm's labels
 (``fallbacks``) come from the chains themselves and no selector is written
 twice.
+
+(One module, longer than a parser: everything two or more site parsers share,
+so that no parser imports another.)
 """
 
 from __future__ import annotations
