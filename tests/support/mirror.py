@@ -2,8 +2,9 @@
 
 For benchmarks and scale tests: N articles laid out as the real sites are
 (listing pages of 20 with pagination, the headline ticker on every page,
-Maghress article pages with realistic body sizes, one publisher page per
-article), written as a fixture site directory that ``FixtureServer`` serves.
+Maghress article pages with realistic body sizes and distinct texts drawn
+from a vocabulary of thousands of words, one publisher page per article),
+written as a fixture site directory that ``FixtureServer`` serves.
 
     python -m tests.support.mirror /tmp/mirror 2000
 """
@@ -11,6 +12,7 @@ article), written as a fixture site directory that ``FixtureServer`` serves.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import random
 import sys
@@ -30,8 +32,35 @@ _WORDS = (
 ).split()
 
 
+_SYLLABLES = ("ma", "ro", "ca", "te", "li", "ne", "sa", "bou", "ra", "di", "mi", "tion", "que", "men", "par", "lo",
+              "gi", "fa", "ver", "tra", "con", "ment", "ité", "eur", "al", "ain", "ou", "ben", "zi", "ha")
+
+
+def _vocabulary(size: int = 6000) -> list[str]:
+    """The words of the mirror's texts: the news words above first, then made-up words of two to four
+    syllables, so that bodies share the frequent words and differ in the rare ones, as real articles do."""
+    rng = random.Random(20251210)
+    words = list(dict.fromkeys(_WORDS))
+    seen = set(words)
+    while len(words) < size:
+        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+_VOCABULARY = _vocabulary()
+# Zipf's law: the word of rank r is used in proportion to 1/r.
+_CUMULATIVE = list(itertools.accumulate(1 / rank for rank in range(1, len(_VOCABULARY) + 1)))
+
+
+def _words(rng: random.Random, count: int) -> list[str]:
+    return rng.choices(_VOCABULARY, cum_weights=_CUMULATIVE, k=count)
+
+
 def _sentence(rng: random.Random, words: int) -> str:
-    text = " ".join(rng.choice(_WORDS) for _ in range(words))
+    text = " ".join(_words(rng, words))
     return text[0].upper() + text[1:] + "."
 
 
@@ -82,8 +111,8 @@ def generate(root: str | Path, n: int, seed: int = 1965, scripted: bool = False)
     articles = []
     for rank, maghress_id in enumerate(ids):
         day = today - timedelta(days=rank // 15)
-        title = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 12))).capitalize()
-        title = f"{title} : {rng.choice(_WORDS)} {maghress_id % 1000}"
+        title = " ".join(_words(rng, rng.randint(6, 12))).capitalize()
+        title = f"{title} : {_words(rng, 1)[0]} {maghress_id % 1000}"
         paragraphs = [_paragraph(rng) for _ in range(rng.randint(4, 8))]
         slug = f"Article-{maghress_id}_a{maghress_id - FIRST_ID + 40000}.html"
         articles.append((maghress_id, day, title, paragraphs, slug))
