@@ -10,6 +10,8 @@ import pytest
 
 from newscrawl.items import ARTICLE_FIELDS
 
+from tests.support.fixtureserver import FixtureServer
+
 from .conftest import run_crawl
 
 pytestmark = pytest.mark.timeout(240)
@@ -297,3 +299,28 @@ def test_crawl_into_postgresql_stores_the_same_articles(site_server, tmp_path, p
     again = run_crawl(f"{site_server.origin}/fr/lopinion", url, tmp_path)
     assert again.returncode == 0 and sorted(site_server.requests) == ["/fr/lopinion", "/robots.txt"]
     assert Store(url).count() == len(EXPECTED)
+
+
+def test_a_ticker_that_changes_during_the_crawl_is_read_again(site_copy, tmp_path):
+    """The ticker is read once per distinct block, not once per page: a story that enters the ticker on a
+    later page (Maghress updates it between requests) is still found."""
+    page = site_copy / "fr" / "lopinion" / "5010012.html"
+    page.write_text(page.read_text("utf-8").replace(
+        "{{TICKER}}",
+        '<div class="ticker"><a href="/fr/lopinion/5010077">Une dépêche entrée dans le fil en cours de route</a>'
+        "</div>{{TICKER}}"), "utf-8")
+    late = (site_copy / "fr" / "lopinion" / "5010002.html").read_text("utf-8")
+    late = late.replace("Effets post-Covid&nbsp;: Sommes-nous devenus plus vulnérables face à la grippe&#8239;?",
+                        "Une dépêche entrée dans le fil en cours de route")
+    late = late.replace("La grippe saisonnière frappe plus fort", "Le vent de sable souffle plus fort")
+    (site_copy / "fr" / "lopinion" / "5010077.html").write_text(late, "utf-8")
+    db = tmp_path / "a.db"
+    with FixtureServer(site_copy) as server:
+        result = run_crawl(f"{server.origin}/fr/lopinion", f"sqlite:///{db}", tmp_path)
+        requested = server.counts()
+    assert result.returncode == 0, result.log[-3000:]
+    assert requested.get("/fr/lopinion/5010077") == 1
+    with sqlite3.connect(db) as conn:
+        titles = dict(conn.execute("SELECT maghress_id, title FROM articles"))
+    assert titles[5010077] == "Une dépêche entrée dans le fil en cours de route"
+    assert len(titles) == 12  # the eleven stored stories of the site (one is an alias) and the late one

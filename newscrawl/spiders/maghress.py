@@ -64,6 +64,7 @@ class MaghressSpider(scrapy.Spider):
         self.arguments = {k: kwargs.pop(k) for k in list(kwargs) if k in _ARGUMENTS}
         super().__init__(*args, **kwargs)
         self._ticker_seen: set[ArticleKey] = set()  # ticker links already handled in this run
+        self._tickers_read: set[int] = set()  # hashes of the ticker blocks already read in this run
         # Publisher pages in flight (their key) -> Maghress pages of other ids waiting for the same page.
         self._publisher_waiting: dict[str, list[MaghressPage]] = {}
         # Publisher pages fetched in this run (their key) -> (their canonical URL, their headline).
@@ -230,7 +231,12 @@ class MaghressSpider(scrapy.Spider):
     def _ticker_entries(self, response: Response) -> list[maghress.ListingEntry]:
         """The ticker's links to the selected sources not seen on an earlier page of this run (the others are
         counted, not followed). Every page repeats much the same ticker: each link is looked up in the store once
-        per run, not once per page."""
+        per run, not once per page; a ticker block already read (most pages show the same) is not read again."""
+        # Relative links resolve against the page's directory: the same markup elsewhere is another ticker.
+        markup = hash((maghress.ticker_markup(response), response.url.rsplit("/", 1)[0]))
+        if markup in self._tickers_read:
+            return []
+        self._tickers_read.add(markup)
         entries = []
         for entry in maghress.ticker_links(response, response.url):
             if entry.ref.key in self._ticker_seen:

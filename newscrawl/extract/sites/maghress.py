@@ -19,14 +19,18 @@ from newscrawl.extract.normalize import clean_text
 from newscrawl.extract.sites.common import Page, Step, css_paragraphs, css_text, first, meta, text_of, xpath_value
 
 # A ticker: any container whose class or id names a ticker, marquee or défilement.
+# (The first test only skips the elements that have neither class nor id: the ticker is looked for on
+# every article page, and six contains() on every element cost more than the rest of the page's selectors.)
 _TICKER = (
-    "contains(@class,'ticker') or contains(@id,'ticker') or contains(@class,'marquee')"
-    " or contains(@id,'marquee') or contains(@class,'defil') or contains(@id,'defil') or self::marquee"
+    "(@class or @id or self::marquee) and (contains(@class,'ticker') or contains(@id,'ticker')"
+    " or contains(@class,'marquee') or contains(@id,'marquee') or contains(@class,'defil') or contains(@id,'defil')"
+    " or self::marquee)"
 )
 
 # Listing pages: article links outside the ticker, and the ticker's.
 LISTING_LINKS = f"//a[@href][not(ancestor::*[{_TICKER}])]"
 TICKER_LINKS = f"//*[{_TICKER}]//a[@href]"
+TICKER_BLOCKS = f"//*[{_TICKER}][not(ancestor::*[{_TICKER}])]"
 # The next (older) listing page.
 NEXT_PAGE: tuple[Step, ...] = (
     xpath_value("//a[@rel='next']/@href"),
@@ -99,6 +103,11 @@ class ListingEntry:
     ref: ArticleRef
     headline: str
     date_text: str = ""  # a date printed beside the link, when the listing shows one
+
+
+def ticker_markup(page: Page) -> str:
+    """The ticker's markup, its blocks in page order: two pages with equal markup have one ticker."""
+    return "".join(page.xpath(TICKER_BLOCKS).getall())
 
 
 def ticker_links(page: Page, base_url: str) -> list[ListingEntry]:
