@@ -110,7 +110,7 @@ class DeduplicatePipeline(_CrawlerPipeline):
             return self._alias(item, keys, other, name)
         sig = keys.signature()
         if sig is not None:
-            for band in similarity.bands(sig):
+            for band in keys.bands():
                 for other, other_sig in self.bands.get(band, ()):
                     if other != me and similarity.similarity(sig, other_sig) >= similarity.THRESHOLD:
                         return self._alias(item, keys, other, "similar_body")
@@ -127,7 +127,7 @@ class DeduplicatePipeline(_CrawlerPipeline):
             if value is not None:
                 self.seen.setdefault((name, value), me)
         if sig is not None:
-            for band in similarity.bands(sig):
+            for band in keys.bands():
                 self.bands.setdefault(band, []).append((me, sig))
         item["story"] = self._verdict(keys, match=match, checked=True)
         return item

@@ -226,7 +226,7 @@ class Store:
         sig = keys.signature()
         if sig is None:
             return None
-        candidates = conn.execute(_SIMILAR, {"bands": similarity.bands(sig), "url": item.get("url")}).all()
+        candidates = conn.execute(_SIMILAR, {"bands": keys.bands(), "url": item.get("url")}).all()
         best = max(
             ((similarity.similarity(sig, similarity.from_bytes(c.body_minhash)), c) for c in candidates if c.body_minhash),
             default=None,
@@ -464,7 +464,7 @@ class Store:
         if replace:
             conn.execute(body_bands.delete().where(body_bands.c.article_id == article_id))
         if sig is not None:
-            conn.execute(body_bands.insert(), [{"band": b, "article_id": article_id} for b in similarity.bands(sig)])
+            conn.execute(body_bands.insert(), [{"band": b, "article_id": article_id} for b in keys.bands()])
 
     def _add_alias(self, conn: Connection, item: Mapping[str, Any], article_id: int, reason: str) -> None:
         conn.execute(

@@ -161,8 +161,14 @@ _WORD = re.compile(r"\w+")
 MIN_BODY_WORDS = 40
 
 
+def body_words(text: str | None) -> list[str]:
+    """The case-folded words of a body: counted against ``MIN_BODY_WORDS``, shingled for near-identical bodies
+    (``similarity.signature``). Accents are kept: copies of one story spell them alike."""
+    return _WORD.findall(text.casefold()) if text else []
+
+
 def word_count(text: str | None) -> int:
-    return len(_WORD.findall(text)) if text else 0
+    return len(body_words(text))
 
 
 def titles_agree(a: str | None, b: str | None) -> bool:
@@ -201,8 +207,9 @@ class StoryKeys:
     body: str | None  # sha1 of the body, only for bodies of at least min_words words
     headline: str | None  # title_key of the headline as Maghress shows it (re-crawls compare it)
     publisher_conflict: str | None = None  # URL of an article with this publisher URL and another headline
-    _body_text: str | None = field(default=None, repr=False)
+    _body_words: list[str] | None = field(default=None, repr=False)
     _signature: Any = field(default=None, repr=False)
+    _bands: list[int] | None = field(default=None, repr=False)
 
     @property
     def title_and_day(self) -> tuple[str, date, str | None] | None:
@@ -211,11 +218,20 @@ class StoryKeys:
 
     def signature(self):
         """The body's MinHash signature (near-identical bodies), computed on first use; ``None`` for short bodies."""
-        if self._signature is None and self.body and self._body_text:
+        if self._signature is None and self.body and self._body_words:
             from newscrawl.store import similarity  # numpy, on first use
 
-            self._signature = similarity.signature(self._body_text)
+            self._signature = similarity.signature(self._body_words)
         return self._signature
+
+    def bands(self) -> list[int]:
+        """The LSH bands of the signature (``similarity.bands``), computed once; empty for short bodies."""
+        if self._bands is None:
+            from newscrawl.store import similarity
+
+            sig = self.signature()
+            self._bands = similarity.bands(sig) if sig is not None else []
+        return self._bands
 
     def forget_publisher(self) -> None:
         """This article's publisher URL is not used as its identity (shared by different stories)."""
@@ -238,7 +254,8 @@ def story_keys(item: Any, min_body_words: int = MIN_BODY_WORDS) -> StoryKeys:
     get = item.get
     key = article_key(get("url"))
     body = get("body") or None
-    long_enough = body is not None and word_count(body) >= min_body_words
+    words = body_words(body)
+    long_enough = len(words) >= min_body_words
     return StoryKeys(
         article=str(key) if key else None,
         publisher=publisher_key(get("source_url")) or None,
@@ -247,5 +264,5 @@ def story_keys(item: Any, min_body_words: int = MIN_BODY_WORDS) -> StoryKeys:
         source=get("source") or None,
         body=body_hash(body) if long_enough else None,
         headline=title_key(get("maghress_title") or get("title")) or None,
-        _body_text=body if long_enough else None,
+        _body_words=words if long_enough else None,
     )

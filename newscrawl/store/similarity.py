@@ -10,16 +10,16 @@ indexed query, never a scan of the store.
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from functools import lru_cache
+
+from newscrawl.store.keys import body_words
 
 NUM_PERM = 64
 BANDS, ROWS = 16, 4  # 16 bands of 4: J=0.8 is a candidate with p≈0.9998, J=0.3 with p≈0.12
 THRESHOLD = 0.8
 MIN_SHINGLES = 12  # shorter bodies are left to the exact body hash
 
-_WORD = re.compile(r"\w+")
 
 
 @lru_cache(maxsize=1)
@@ -29,18 +29,13 @@ def _seed_minhash():
     return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
 
 
-def _words(body: str) -> list[str]:
-    # Case-folded words; accents are kept (copies of one story spell them alike).
-    return _WORD.findall(body.casefold())
-
-
-@lru_cache(maxsize=512)  # one article's body is looked up, then written: compute it once
-def signature(body: str | None):
-    """The MinHash signature of ``body`` (``NUM_PERM`` uint32), or ``None`` if it is too short."""
+def signature(body: str | list[str] | None):
+    """The MinHash signature of a body, or of its words (``keys.body_words``): ``NUM_PERM`` uint32, or ``None``
+    if it is too short. (``StoryKeys.signature`` computes it once per article.)"""
     if not body:
         return None
-    words = _words(body)
-    shingles = {" ".join(words[i : i + 3]).encode("utf-8") for i in range(len(words) - 2)}
+    words = body_words(body) if isinstance(body, str) else body
+    shingles = {f"{a} {b} {c}".encode("utf-8") for a, b, c in zip(words, words[1:], words[2:])}
     if len(shingles) < MIN_SHINGLES:
         return None
     from datasketch import MinHash
