@@ -258,14 +258,17 @@ def build_article(maghress: MaghressPage, publisher: PublisherPage | None = None
         collected = {f: loader.get_collected_values(f) for f in PUBLISHER_FIELDS}
         supplied = [f for f, values in collected.items()
                     if values and (f != "published_at" or any(isinstance(v, datetime) for v in values))]
-    _add_page(loader, maghress)
+    # Where the publisher's value stands, the Maghress one would be normalised for nothing (TakeFirst keeps the
+    # first): only the dates of both pages are weighed together.
+    _add_page(loader, maghress, only_missing=True)
     loader.add_value("url", maghress.url)
     loader.add_value("maghress_id", maghress.maghress_id)
     loader.add_value("source", maghress.source)
     loader.add_value("source_name", maghress.source_name)
     loader.add_value("maghress_title", maghress.title)
     # The read-at-source link names the publisher URL even when its page failed.
-    loader.add_value("source_url", maghress.publisher_url)
+    if not loader.get_collected_values("source_url"):
+        loader.add_value("source_url", maghress.publisher_url)
     article = loader.load_item()
     if not article.get("language"):
         article["language"] = normalize.detect_language(
@@ -278,13 +281,12 @@ def build_article(maghress: MaghressPage, publisher: PublisherPage | None = None
     return article
 
 
-def _add_page(loader: ArticleLoader, page: MaghressPage | PublisherPage) -> None:
-    """One page's raw fields into the loader (its input processors normalise them)."""
-    for name in ("source_url", "title", "lead", "authors", "language", "image_url"):
-        if value := getattr(page, name, None):
+def _add_page(loader: ArticleLoader, page: MaghressPage | PublisherPage, only_missing: bool = False) -> None:
+    """One page's raw fields into the loader (its input processors normalise them); ``only_missing``: those
+    the loader holds no value of yet."""
+    for name in ("source_url", "title", "lead", "authors", "language", "image_url", "body"):
+        if (value := getattr(page, name, None)) and not (only_missing and loader.get_collected_values(name)):
             loader.add_value(name, list(value) if isinstance(value, tuple) else value)
-    if page.body:
-        loader.add_value("body", list(page.body))
     for text in page.dates:
         loader.add_value("published_date", text)
         loader.add_value("published_at", text)

@@ -26,7 +26,6 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Typographic apostrophes and single quotes -> ASCII apostrophe.
 _APOSTROPHES = dict.fromkeys(map(ord, "\u2019\u2018\u201b\u02bc\u2032\u00b4\u0060"), "'")
-_SPACES = re.compile(r"\s+")  # str regex: \s covers NBSP, narrow NBSP, thin space, tabs, newlines
 _TITLE_MARKER = re.compile(r"\s*\[\s*int[eé]gral\s*\]\s*$", re.IGNORECASE)
 _SITE_SUFFIX = re.compile(r"\s+[-–—|]\s+maghress\s*$", re.IGNORECASE)
 
@@ -52,7 +51,9 @@ def clean_text(text: str | None, markup: bool = True) -> str:
         text = html.unescape(text)
     if not text.isascii():
         text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
-    return _SPACES.sub(" ", text).strip()
+    # str.split() splits on exactly what the regex \s does (NBSP, narrow NBSP, thin space, tabs, newlines…)
+    # and costs a third of re.sub(r"\s+", " ") on a paragraph: every space would be one regex match.
+    return " ".join(text.split())
 
 
 def clean_title(text: str | None, markup: bool = True) -> str:

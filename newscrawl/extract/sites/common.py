@@ -12,6 +12,7 @@ so that no parser imports another.)
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -75,20 +76,35 @@ def text_of(nodes: SelectorList) -> str:
     return clean_text(_SCRIPT.sub(" ", nodes[0].get())) if nodes else ""
 
 
-_meta_cache: list = [None, None]  # [page, {name: content}]: one pass over a page's meta tags
+def once_per_page(function: Callable[[Page], Any]) -> Callable[[Page], Any]:
+    """``function(page)``, evaluated once for the page being read: the field functions of one page share
+    one pass over its meta tags, its JSON-LD, its byline. (The last page is kept, so its identity is not
+    reused by another.)"""
+    last: list = [None, None]
+
+    @functools.wraps(function)
+    def for_page(page: Page) -> Any:
+        if last[0] is not page:
+            last[:] = [page, function(page)]
+        return last[1]
+
+    return for_page
+
+
+@once_per_page
+def _meta_tags(page: Page) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for node in page.xpath("//meta[@content]"):
+        attrib = node.attrib
+        for key in ("property", "name", "itemprop"):
+            if key in attrib:
+                tags.setdefault(attrib[key], attrib["content"])
+    return tags
 
 
 def meta(page: Page, name: str) -> str:
     """A ``<meta property|name|itemprop=...>`` value, cleaned, or ''."""
-    if _meta_cache[0] is not page:
-        tags: dict[str, str] = {}
-        for node in page.xpath("//meta[@content]"):
-            attrib = node.attrib
-            for key in ("property", "name", "itemprop"):
-                if key in attrib:
-                    tags.setdefault(attrib[key], attrib["content"])
-        _meta_cache[:] = [page, tags]
-    return clean_text(_meta_cache[1].get(name))
+    return clean_text(_meta_tags(page).get(name))
 
 
 _BREAK = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>|</h[1-6]\s*>|</li\s*>|</blockquote\s*>", re.IGNORECASE)
@@ -107,19 +123,9 @@ def paragraphs(nodes: SelectorList) -> list[str]:
     return out
 
 
-_jsonld_cache: list = [None, None]  # [page, its articles]: the field functions of one page share one parse
-
-
+@once_per_page
 def jsonld_articles(page: Page) -> list[dict[str, Any]]:
     """``NewsArticle``/``Article`` objects of the page's JSON-LD, ``@graph`` included (parsed once per page)."""
-    if _jsonld_cache[0] is page:
-        return _jsonld_cache[1]
-    found = _parse_jsonld(page)
-    _jsonld_cache[:] = [page, found]
-    return found
-
-
-def _parse_jsonld(page: Page) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for raw in page.xpath('//script[@type="application/ld+json"]/text()').getall():
         try:

@@ -20,7 +20,8 @@ from typing import Any
 from newscrawl.extract.normalize import clean_text, parse_date, title_key, word_overlap
 from newscrawl.extract.sites.common import (
     HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, META_AUTHOR, OG_IMAGE, OG_TITLE, Page,
-    absolute, first, is_site_name, meta, metadata_dates, publisher_fields, site_keys, text_of, without_site_name,
+    absolute, first, is_site_name, meta, metadata_dates, once_per_page, publisher_fields, site_keys, text_of,
+    without_site_name,
 )
 
 _H1 = "h1"
@@ -106,18 +107,8 @@ def lead(page: Page) -> tuple[str, str]:
     return "", ""  # a lead cannot be told from a first paragraph without the site's markup
 
 
-_trafilatura_cache: list = [None, None]  # [page, its lines]: body() and authors() read one extraction
-
-
+@once_per_page  # body() and authors() read one extraction
 def _trafilatura_body(page: Page) -> list[str]:
-    if _trafilatura_cache[0] is page:
-        return _trafilatura_cache[1]
-    lines = _trafilatura_lines(page)
-    _trafilatura_cache[:] = [page, lines]
-    return lines
-
-
-def _trafilatura_lines(page: Page) -> list[str]:
     import trafilatura  # noqa: PLC0415  (lazy: see the module docstring)
 
     # Tables are kept: results, figures and schedules are the text of many articles (measured on real pages:

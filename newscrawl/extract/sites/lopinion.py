@@ -18,7 +18,7 @@ from typing import Any
 from newscrawl.extract.sites.common import (
     HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, METADATA_DATES, META_AUTHOR, OG_IMAGE,
     OG_TITLE, Page, Step, absolute, candidates, css_paragraphs, css_text, css_value, fallbacks, first,
-    publisher_fields, text_of,
+    once_per_page, publisher_fields, text_of,
 )
 
 # "Rédigé par Omar ASSIF le Dimanche 8 Juin 2025"; English edition: "by A.K on 24/11/2024 at 12h06".
@@ -31,6 +31,7 @@ _BYLINE = re.compile(
 )
 
 
+@once_per_page
 def _byline(page: Page) -> tuple[str, str]:
     """``(authors, date text)`` of "Rédigé par Omar ASSIF le Dimanche 8 Juin 2025"."""
     m = _BYLINE.search(text_of(page.xpath(_BYLINE_NODE)))
