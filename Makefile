@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,scrapyd]'
+	$(BIN)/python -m pip install --quiet -e '.[test,scrapyd,bench]'
 	@touch $(STAMP)
 
 # The live crawl of every registered French source (SOURCES=lopinion,lematin for some):
@@ -42,10 +42,11 @@ eval-real: setup
 	$(BIN)/python -m newscrawl.ops.evaluate_real $(or $(CORPUS),../shared/corpus) $(if $(MISSES),--misses)
 
 # Measurements; each writes its table into docs/performance.md.
-# N=articles in the mirror (default 2000), SCALE=size factor of the second run (default 5).
+# N=articles in the mirror (default 2000), SCALE=size factor of the second run (default 5),
+# PROFILE=1: py-spy profiles of both spiders, their difference per function in the table.
 bench: setup
 	$(BIN)/python -m bench.dates
-	N=$(or $(N),2000) SCALE=$(or $(SCALE),5) $(BIN)/python -m bench.crawl
+	N=$(or $(N),2000) SCALE=$(or $(SCALE),5) PROFILE=$(PROFILE) $(BIN)/python -m bench.crawl
 	$(BIN)/python -m bench.backfill
 
 clean:

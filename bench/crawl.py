@@ -3,8 +3,10 @@
 Against one generated mirror served from memory on 127.0.0.1, in one run:
 (a) a bare Scrapy spider requesting exactly the same pages, (b) `scrapy crawl
 lopinion` with the default pipelines and feed into a fresh SQLite file,
-(c) the same crawl again on the unchanged mirror; then a profile of (b), the
-same at N×SCALE, the cost of rendering a page in Chromium against fetching it
+(c) the same crawl again on the unchanged mirror. (a) and (b) alternate three
+times (medians and ranges); with PROFILE=1 one pair more runs under py-spy,
+and the difference of their profiles per function is a table. Then the same
+at N×SCALE, the cost of rendering a page in Chromium against fetching it
 plainly, and distributed throughput with 1–3 workers on Redis.
 """
 
@@ -12,8 +14,8 @@ from __future__ import annotations
 
 import json
 import os
-import pstats
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,25 +54,25 @@ def stats_of(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def bare(origin: str, work: Path, server) -> dict:
+def bare(origin: str, work: Path, server, wrap=lambda command: command) -> dict:
     stats = work / "bare-stats.json"
     outside = work / "outside"  # no scrapy.cfg above: Scrapy's defaults, not our project's settings
     outside.mkdir(exist_ok=True)
-    result = run([PYTHON, "-m", "scrapy", "runspider", str(REPO / "bench" / "bare_spider.py"),
-                  "-a", f"start_url={origin}/fr/lopinion", *COMMON,
-                  "-s", 'EXTENSIONS={"newscrawl.crawl.extensions.StatsFile": 500}', "-s", f"NEWSCRAWL_STATS_FILE={stats}",
-                  "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"],
+    result = run(wrap([PYTHON, "-m", "scrapy", "runspider", str(REPO / "bench" / "bare_spider.py"),
+                       "-a", f"start_url={origin}/fr/lopinion", *COMMON,
+                       "-s", 'EXTENSIONS={"newscrawl.crawl.extensions.StatsFile": 500}',
+                       "-s", f"NEWSCRAWL_STATS_FILE={stats}",
+                       "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"]),
                  outside, {"PYTHONPATH": str(REPO)}, server)
     result["stats"] = stats_of(stats)
     return result
 
 
-def ours(origin: str, work: Path, name: str, server, db: Path, *extra: str, profile: Path | None = None,
+def ours(origin: str, work: Path, name: str, server, db: Path, *extra: str, wrap=lambda command: command,
          env: dict | None = None) -> dict:
     stats = work / f"{name}-stats.json"
-    prefix = [PYTHON, "-m", "cProfile", "-o", str(profile), "-m", "scrapy"] if profile else [PYTHON, "-m", "scrapy"]
-    result = run([*prefix, "crawl", "lopinion", "-a", f"start_url={origin}/fr/lopinion", *COMMON,
-                  "-s", f"NEWSCRAWL_DATABASE_URL=sqlite:///{db}", "-s", f"NEWSCRAWL_STATS_FILE={stats}", *extra],
+    result = run(wrap([PYTHON, "-m", "scrapy", "crawl", "lopinion", "-a", f"start_url={origin}/fr/lopinion", *COMMON,
+                       "-s", f"NEWSCRAWL_DATABASE_URL=sqlite:///{db}", "-s", f"NEWSCRAWL_STATS_FILE={stats}", *extra]),
                  REPO, {"NEWSCRAWL_DATA_DIR": str(work / "data"), **(env or {})}, server)
     result["stats"] = stats_of(stats)
     return result
@@ -102,53 +104,45 @@ def server_rps(origin: str, paths: list[str], seconds: float = 3.0, threads: int
     return sum(done) / seconds
 
 
-CATEGORIES = [
-    ("our site parsers", ("newscrawl/extract/sites/",)),
-    ("normalisation (dates, titles, loaders)", ("newscrawl/normalize", "newscrawl/loaders", "itemloaders/", "dateparser",
-                                               "py3langid", "unicodedata")),
-    ("deduplication", ("newscrawl/store/similarity", "datasketch", "numpy", "DeduplicatePipeline", "hashlib")),
-    ("storage", ("newscrawl/store/database", "sqlalchemy", "sqlite3", "StorePipeline")),
-    ("feed export", ("exporters", "feedexport", "_csv", "csv.py")),
-    ("HTML parsing (lxml, parsel)", ("parsel/", "lxml", "cssselect", "etree", "html5")),
-    ("Scrapy/Twisted (engine, downloads, middlewares)", ("scrapy/", "twisted/", "asyncio", "w3lib", "zope", "protego",
-                                                        "selectors.py", "socket", "ssl", "OpenSSL", "h2", "tldextract")),
-]
+REPEATS = 3  # bare and project runs alternate this many times; the report gives medians and spreads
 
 
-def profile_shares(path: Path) -> list[tuple[str, float]]:
-    stats = pstats.Stats(str(path))
-    totals: dict[str, float] = {}
-    for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
-        where = f"{filename}:{function}"
-        category = next((name for name, keys in CATEGORIES if any(k in where for k in keys)), "other (Python, stdlib, imports)")
-        totals[category] = totals.get(category, 0.0) + tottime
-    whole = sum(totals.values()) or 1.0
-    order = [name for name, _ in CATEGORIES] + ["other (Python, stdlib, imports)"]
-    return [(name, 100 * totals.get(name, 0.0) / whole) for name in order]
+def requests_of(result: dict) -> int:
+    return result["stats"].get("downloader/request_count", 0)
 
 
-def measure(n: int, work: Path, with_profile: bool) -> dict:
+def measure(n: int, work: Path, profile: bool = False) -> dict:
+    """Bare and project crawls of one N-article mirror, alternating ``REPEATS`` times (each project run into a
+    fresh SQLite file), then a re-crawl of the last file; with ``profile``, one more pair under py-spy."""
     from tests.support.fixtureserver import FixtureServer
     from tests.support.mirror import generate
 
     site = work / f"mirror-{n}"
     generate(site, n)
-    out: dict = {"n": n}
+    out: dict = {"n": n, "bare": [], "ours": []}
     with FixtureServer(site, cache=True) as server:
         origin = server.origin
         # Warm the server's memory cache so that every run is served from memory.
         paths = [f"/fr/lopinion/{i}" for i in range(7_000_001, 7_000_001 + n)]
         server_rps(origin, paths + ["/robots.txt", "/fr/lopinion"], seconds=1.0)
         out["server_rps"] = server_rps(origin, paths)
-        out["bare"] = bare(origin, work, server)
-        db = work / f"articles-{n}.db"
-        out["ours"] = ours(origin, work, f"ours-{n}", server, db)
-        out["ours"]["stored"] = out["ours"]["stats"].get("newscrawl/store/rows_total", 0)
+        for repeat in range(REPEATS):
+            out["bare"].append(bare(origin, work, server))
+            db = work / f"articles-{n}-{repeat}.db"
+            ours_run = ours(origin, work, f"ours-{n}", server, db)
+            ours_run["stored"] = ours_run["stats"].get("newscrawl/store/rows_total", 0)
+            out["ours"].append(ours_run)
         out["recrawl"] = ours(origin, work, f"recrawl-{n}", server, db)
-        if with_profile:
-            profile = work / "ours.prof"
-            ours(origin, work, "profiled", server, work / "profiled.db", profile=profile)
-            out["profile"] = profile_shares(profile)
+        if profile:
+            from bench import profile as spy
+
+            bare_stacks, ours_stacks = work / "bare-stacks.txt", work / "ours-stacks.txt"
+            bare_run = bare(origin, work, server, wrap=lambda c: spy.record(c, bare_stacks))
+            ours_run = ours(origin, work, "profiled", server, work / "profiled.db",
+                            wrap=lambda c: spy.record(c, ours_stacks))
+            counts = (requests_of(ours_run), requests_of(bare_run))
+            out["profile"] = (spy.stages(ours_stacks, bare_stacks, *counts) + "\n\n"
+                              + spy.difference(ours_stacks, bare_stacks, *counts))
     shutil.rmtree(site, ignore_errors=True)
     return out
 
@@ -210,44 +204,79 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def median_spread(values: list[float], digits: int = 2) -> str:
+    """``1.93 (1.88–2.01)``: the median and, for several values, the range."""
+    if len(values) == 1:
+        return fmt(values[0], digits)
+    return f"{fmt(statistics.median(values), digits)} ({fmt(min(values), digits)}–{fmt(max(values), digits)})"
+
+
+def ratios(measured: dict, key: str) -> list[float]:
+    """Project over bare, run by run (each pair ran back to back)."""
+    return [o[key] / b[key] for o, b in zip(measured["ours"], measured["bare"])]
+
+
+def crawl_table(m: dict) -> list[str]:
+    rows = [("(a) bare spider, same pages", m["bare"]), ("(b) `lopinion`, pipelines + SQLite + CSV", m["ours"])]
+    lines = [
+        f"| run (N = {m['n']}, {len(m['ours'])} runs each: median (range)) | requests | wall s | CPU s (user+sys) "
+        "| peak RSS MB | articles stored | start-up to first request s |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, runs in rows:
+        stored = median_spread([r["stored"] for r in runs], 0) if "stored" in runs[0] else "–"
+        lines.append(f"| {label} | {requests_of(runs[0])} | {median_spread([r['wall'] for r in runs])} "
+                     f"| {median_spread([r['cpu'] for r in runs])} | {median_spread([r['rss_mb'] for r in runs], 0)} "
+                     f"| {stored} | {median_spread([r['startup'] or 0 for r in runs])} |")
+    c = m["recrawl"]
+    lines.append(f"| (c) re-crawl, unchanged mirror | {requests_of(c)} | {fmt(c['wall'])} | {fmt(c['cpu'])} "
+                 f"| {fmt(c['rss_mb'], 0)} | +{c['stats'].get('newscrawl/store/inserted', 0)} | {fmt(c['startup'])} |")
+    return lines
+
+
 def report(base: dict, scaled: dict | None, render: dict, dist: list) -> str:
-    a, b, c = base["bare"], base["ours"], base["recrawl"]
     n = base["n"]
-    req = lambda r: r["stats"].get("downloader/request_count", 0)  # noqa: E731
+    med = lambda m, k: statistics.median(r[k] for r in m["ours"])  # noqa: E731
+    cpu_ratio = statistics.median(ratios(base, "cpu"))
+    startup = med(base, "startup") if all(r["startup"] for r in base["ours"]) else None
     lines = [
         "## Crawl: `scrapy crawl lopinion` against Scrapy's floor",
         "",
-        f"Mirror of **N = {n}** articles (listing pages of 20, ticker, Maghress and publisher pages; the Maghress pages name the production host as canonical and listings link in four forms), served from memory "
-        f"on 127.0.0.1 by the fixture server: **{base['server_rps']:.0f} requests/s** alone (4 keep-alive clients). "
-        "Both spiders: no AutoThrottle, 16 concurrent requests, robots.txt obeyed.",
+        f"Mirror of **N = {n}** articles (listing pages of 20, ticker, Maghress and publisher pages; distinct bodies "
+        "from a 6,000-word vocabulary; the Maghress pages name the production host as canonical and listings link in "
+        f"four forms), served from memory on 127.0.0.1 by the fixture server: **{base['server_rps']:.0f} requests/s** "
+        "alone (4 keep-alive clients). Both spiders: no AutoThrottle, 16 concurrent requests, robots.txt obeyed, "
+        f"`LOG_LEVEL=INFO`. Bare and project runs alternate, {REPEATS} times; figures are medians (range).",
         "",
-        "| run | requests | wall s | CPU s (user+sys) | peak RSS MB | articles stored | start-up to first request s |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        f"| (a) bare spider, same pages | {req(a)} | {fmt(a['wall'])} | {fmt(a['cpu'])} | {fmt(a['rss_mb'], 0)} | – | {fmt(a['startup'])} |",
-        f"| (b) `lopinion`, pipelines + SQLite + CSV | {req(b)} | {fmt(b['wall'])} | {fmt(b['cpu'])} | {fmt(b['rss_mb'], 0)} | {b['stored']} | {fmt(b['startup'])} |",
-        f"| (c) re-crawl, unchanged mirror | {req(c)} | {fmt(c['wall'])} | {fmt(c['cpu'])} | {fmt(c['rss_mb'], 0)} | +{c['stats'].get('newscrawl/store/inserted', 0)} | {fmt(c['startup'])} |",
+        *crawl_table(base),
         "",
-        "| ratio / target | measured | target | met |",
+        "| ratio / target | measured: median (range) | target | met |",
         "| --- | --- | --- | --- |",
-        f"| CPU (b)/(a) | {b['cpu'] / a['cpu']:.2f} | ≤ 1.25 | {'yes' if b['cpu'] / a['cpu'] <= 1.25 else '**no**'} |",
-        f"| wall (b)/(a) | {b['wall'] / a['wall']:.2f} | – | – |",
-        f"| re-crawl requests (c) | {req(c)} | ≤ 2 | {'yes' if req(c) <= 2 else '**no**'} |",
-        f"| start-up to first request (b) | {fmt(b['startup'])} s | < 1.5 s | {'yes' if b['startup'] and b['startup'] < 1.5 else '**no**'} |",
+        f"| CPU (b)/(a), N = {n} | {median_spread(ratios(base, 'cpu'))} | ≤ 1.25 | {'yes' if cpu_ratio <= 1.25 else '**no**'} |",
+        f"| wall (b)/(a), N = {n} | {median_spread(ratios(base, 'wall'))} | – | – |",
+        f"| re-crawl requests (c) | {requests_of(base['recrawl'])} | ≤ 2 | {'yes' if requests_of(base['recrawl']) <= 2 else '**no**'} |",
+        f"| start-up to first request (b) | {median_spread([r['startup'] or 0 for r in base['ours']])} s | < 1.5 s "
+        f"| {'yes' if startup and startup < 1.5 else '**no**'} |",
     ]
     if scaled:
-        sb = scaled["ours"]
-        per_small, per_big = b["cpu"] / n, sb["cpu"] / scaled["n"]
+        big = scaled["n"]
+        big_ratio = statistics.median(ratios(scaled, "cpu"))
+        per_small, per_big = med(base, "cpu") / n, med(scaled, "cpu") / big
+        rss_small, rss_big = med(base, "rss_mb"), med(scaled, "rss_mb")
         lines += [
-            f"| CPU per article, N={n} → N={scaled['n']} | {per_small * 1000:.2f} → {per_big * 1000:.2f} ms ({per_big / per_small:.2f}×) | within ±20% | {'yes' if 0.8 <= per_big / per_small <= 1.2 else '**no**'} |",
-            f"| peak RSS, N={n} → N={scaled['n']} | {b['rss_mb']:.0f} → {sb['rss_mb']:.0f} MB ({sb['rss_mb'] / b['rss_mb']:.2f}×) | < 1.5× | {'yes' if sb['rss_mb'] / b['rss_mb'] < 1.5 else '**no**'} |",
+            f"| CPU (b)/(a), N = {big} | {median_spread(ratios(scaled, 'cpu'))} | ≤ 1.25 | {'yes' if big_ratio <= 1.25 else '**no**'} |",
+            f"| CPU per article, N={n} → N={big} | {per_small * 1000:.2f} → {per_big * 1000:.2f} ms ({per_big / per_small:.2f}×) "
+            f"| within ±20% | {'yes' if 0.8 <= per_big / per_small <= 1.2 else '**no**'} |",
+            f"| peak RSS, N={n} → N={big} | {rss_small:.0f} → {rss_big:.0f} MB ({rss_big / rss_small:.2f}×) | < 1.5× "
+            f"| {'yes' if rss_big / rss_small < 1.5 else '**no**'} |",
             "",
-            f"At N = {scaled['n']}: (a) {fmt(scaled['bare']['cpu'])} CPU s, (b) {fmt(sb['cpu'])} CPU s "
-            f"(ratio {sb['cpu'] / scaled['bare']['cpu']:.2f}), {sb['stored']} articles stored, wall {fmt(sb['wall'])} s.",
+            *crawl_table(scaled),
         ]
     if "profile" in base:
-        lines += ["", "Where (b)'s CPU goes (cProfile, own time per function, by module):", "",
-                  "| part | share of CPU |", "| --- | --- |"]
-        lines += [f"| {name} | {share:.1f}% |" for name, share in base["profile"]]
+        lines += ["", f"### Where (b)'s CPU goes beyond (a)'s: py-spy, one more pair of runs at N = {n}", "",
+                  "Sampled at 200 Hz over each whole process (imports, the event loop and start-up included); per "
+                  "function, the project's samples minus the bare spider's, in µs of CPU per request "
+                  "(own: in the function itself; inclusive: with what it calls).", "", base["profile"]]
     if render:
         k = render["pages"]
         never, always = render["never"], render["always"]
@@ -286,11 +315,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="newscrawl-bench-") as tmp:
         work = Path(tmp)
         print(f"Crawl benchmark, N={n} …", flush=True)
-        base = measure(n, work, with_profile=True)
+        base = measure(n, work, profile=os.environ.get("PROFILE", "") not in ("", "0"))
         scaled = None
         if scale > 1:
             print(f"… N={n * scale} …", flush=True)
-            scaled = measure(n * scale, work, with_profile=False)
+            scaled = measure(n * scale, work)
         print("… rendering …", flush=True)
         render = render_cost(work)
         print("… distributed …", flush=True)
