@@ -20,8 +20,8 @@ from typing import Any
 from newscrawl.extract.normalize import clean_text, parse_date, title_key, word_overlap
 from newscrawl.extract.sites.common import (
     HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, META_AUTHOR, OG_IMAGE, OG_TITLE, Page,
-    absolute, first, is_site_name, meta, metadata_dates, once_per_page, publisher_fields, site_keys, text_of,
-    without_site_name,
+    absolute, first, is_site_name, jsonld_articles, meta, metadata_dates, once_per_page, publisher_fields, site_keys,
+    text_of, without_site_name,
 )
 
 _H1 = "h1"
@@ -134,7 +134,31 @@ def body(page: Page, site_names: tuple[str, ...] = ()) -> tuple[list[str], str]:
         found, via = declared, JSONLD_BODY[0]
     if not found:
         via = ""
+    found = [line for line in found if not _describes_an_author(line, page)]
     return _without_page_furniture(found, title(page, site_names)[0]), via
+
+
+@once_per_page
+def _author_descriptions(page: Page) -> list[str]:
+    """The title keys of what the JSON-LD says about the article's authors (``author``/``creator`` objects'
+    ``description``): the text of the author box a page prints under the article."""
+    found = []
+    for article in jsonld_articles(page):
+        for key in ("author", "creator"):
+            people = article.get(key)
+            for person in people if isinstance(people, list) else [people]:
+                if isinstance(person, dict) and isinstance(person.get("description"), str):
+                    found.append(title_key(clean_text(person["description"])))
+    return [text for text in found if text]
+
+
+def _describes_an_author(line: str, page: Page) -> bool:
+    """A line of the author box (a sentence of an author's description): not the article's text."""
+    descriptions = _author_descriptions(page)
+    if not descriptions or len(line.split()) < 6:
+        return False
+    key = title_key(line)
+    return bool(key) and any(key in text for text in descriptions)
 
 
 _BYLINE_LINE = re.compile(r"^(?:von|by|par|por|de|di|av|door|af|od|przez)\s+\S+(?:\s+\S+){0,3}$", re.IGNORECASE)
