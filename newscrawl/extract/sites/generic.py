@@ -178,17 +178,35 @@ def _is_furniture(line: str, heading: str) -> bool:
 
 def _without_page_furniture(lines: list[str], headline: str) -> list[str]:
     """The text without what sits at its edges: the headline, byline and dateline before it (trafilatura keeps
-    the article's heading as its first line; the title is a field of its own), and, after it, datelines and a
-    last heading with nothing under it ("Popular", "More from …": the start of another block)."""
+    the article's heading as its first line; the title is a field of its own), and, after it, teaser cards to
+    other articles, datelines and a last heading with nothing under it ("Popular", "More from …": the start of
+    another block)."""
     heading = title_key(headline)
     lines = list(lines)
     while lines and _is_furniture(lines[0], heading):
         lines.pop(0)
     # In the first lines, the headline repeated (a video's title, a caption) is not text either.
     lines = [line for i, line in enumerate(lines) if i >= 3 or not (heading and title_key(line) == heading)]
+    if (start := _teaser_cards_start(lines)) is not None:
+        del lines[start:]
     while lines and (_is_furniture(lines[-1], heading) or _is_last_heading(lines[-1])):
         lines.pop()
     return lines
+
+
+def _is_doubled(line: str) -> bool:
+    """"Headline Headline": a teaser card's link and heading run together, the headline twice."""
+    half = len(line) // 2
+    return len(line) >= 25 and len(line) % 2 == 1 and line[half] == " " and line[:half] == line[half + 1:]
+
+
+def _teaser_cards_start(lines: list[str]) -> int | None:
+    """Where a list of teasers to other articles begins after the text: the first of at least two teaser cards
+    (headlines written twice) in the second half of the lines; ``None`` when there is none."""
+    doubled = [i for i, line in enumerate(lines) if _is_doubled(line)]
+    if len(doubled) >= 2 and doubled[0] >= len(lines) // 2:
+        return doubled[0]
+    return None
 
 
 def _is_last_heading(line: str) -> bool:
