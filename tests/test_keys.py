@@ -92,6 +92,33 @@ def test_body_keys_only_for_bodies_long_enough_to_be_evidence():
     assert story_keys({"body": words}, min_body_words=41).body is None
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_body_signatures_are_datasketchs_minhash_bit_for_bit(seed):
+    """Stored signatures are compared with new ones for years: they must stay datasketch's MinHash (scheme
+    "affine32", seed 1, crc32 of each word 3-gram), which ``similarity`` computes without importing it."""
+    import random
+    import zlib
+
+    from datasketch import MinHash
+
+    from newscrawl.store import similarity
+    from newscrawl.store.keys import body_words
+
+    rng = random.Random(seed)
+    vocabulary = [f"mot{i}" for i in range(300)] + ["l'opinion", "Été", "İstanbul", "Straße", "2025", "ﬁn"]
+    for _ in range(40):
+        body = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(5, 900)))
+        words = body_words(body)
+        shingles = {f"{a} {b} {c}".encode("utf-8") for a, b, c in zip(words, words[1:], words[2:])}
+        ours = similarity.signature(body)
+        if len(shingles) < similarity.MIN_SHINGLES:
+            assert ours is None
+            continue
+        reference = MinHash(num_perm=similarity.NUM_PERM, seed=1, hashfunc=zlib.crc32, scheme="affine32")
+        reference.update_batch(list(shingles))
+        assert similarity.to_bytes(ours) == similarity.to_bytes(reference.hashvalues.astype("uint32"))
+
+
 def test_story_keys_of_an_item():
     keys = story_keys({
         "url": "http://127.0.0.1:8000/fr/lopinion/5010004", "source": "lopinion", "title": "L’«émanation» du peuple",

@@ -26,13 +26,6 @@ def test_bounded_dependencies_have_an_upper_bound_that_the_installed_version_mee
     assert requirement.specifier.contains(version(name)), f"{name} {version(name)} is outside {requirement}"
 
 
-def test_datasketch_offers_the_minhash_scheme_the_store_uses():
-    assert _requirements()["datasketch"].specifier.contains("2.0")
-    from newscrawl.store import similarity
-
-    assert similarity.signature(" ".join(f"mot{i}" for i in range(60))) is not None
-
-
 def test_the_private_apis_the_project_reaches_into_are_still_there():
     from scrapy.commands.crawl import Command as ScrapyCrawlCommand
     from scrapy.core.engine import ExecutionEngine

@@ -1,10 +1,17 @@
-"""Near-identical bodies: MinHash signatures (datasketch) and LSH bands kept in the database.
+"""Near-identical bodies: MinHash signatures and LSH bands kept in the database.
 
 Two bodies whose word 3-gram sets have a Jaccard similarity of at least
 ``THRESHOLD`` are the same story (a republication with a retouched
 sentence). Each stored article keeps its signature and ``BANDS`` band
 hashes; a new body is compared only with the articles sharing a band: one
 indexed query, never a scan of the store.
+
+The signature is datasketch's MinHash, scheme "affine32", seed 1, crc32 of
+each shingle (``tests/test_keys.py`` checks them equal, bit for bit), computed
+here with numpy: the signatures stored by every run must stay comparable for
+years, so they follow this module, not a library's defaults (datasketch 2.0
+changed its scheme), and importing datasketch (scipy, aiohttp: 0.66 s) would
+cost a crawl process more than all of its signatures.
 """
 
 from __future__ import annotations
@@ -23,10 +30,25 @@ MIN_SHINGLES = 12  # shorter bodies are left to the exact body hash
 
 
 @lru_cache(maxsize=1)
-def _seed_minhash():
-    from datasketch import MinHash  # imported on first use: numpy/scipy are slow to import
+def _permutations():
+    """The ``a`` (odd) and ``b`` of ``h -> a*h + b mod 2^32``, drawn as datasketch draws them for seed 1."""
+    import numpy as np  # on first use: numpy is slow to import
 
-    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
+    generator = np.random.RandomState(1)  # the legacy generator: its sequence is frozen by numpy
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _mix(hashes):
+    """MurmurHash3's 32-bit finalizer (a bijection that spreads crc32's structure), on a uint32 array."""
+    import numpy as np
+
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    hashes = hashes * np.uint32(0x85EBCA6B)
+    hashes = hashes ^ (hashes >> np.uint32(13))
+    hashes = hashes * np.uint32(0xC2B2AE35)
+    return hashes ^ (hashes >> np.uint32(16))
 
 
 def signature(body: str | list[str] | None):
@@ -38,14 +60,12 @@ def signature(body: str | list[str] | None):
     shingles = {f"{a} {b} {c}".encode("utf-8") for a, b, c in zip(words, words[1:], words[2:])}
     if len(shingles) < MIN_SHINGLES:
         return None
-    from datasketch import MinHash
+    import numpy as np
 
-    seed = _seed_minhash()
-    # zlib.crc32, a C function, hashes each shingle ~5x faster than datasketch's default sha1 wrapper.
-    minhash = MinHash(num_perm=NUM_PERM, seed=1, permutations=seed.permutations, scheme=seed.scheme,
-                      hashfunc=zlib.crc32)
-    minhash.update_batch(list(shingles))
-    return minhash.hashvalues.astype("uint32")
+    a, b = _permutations()
+    # zlib.crc32, a C function, hashes each shingle ~5x faster than a sha1 wrapper.
+    hashes = _mix(np.fromiter(map(zlib.crc32, shingles), dtype=np.uint32, count=len(shingles)))
+    return (hashes[:, None] * a + b).min(axis=0)  # uint32 arithmetic wraps: the "mod 2^32"
 
 
 def to_bytes(sig) -> bytes:
