@@ -142,6 +142,20 @@ def test_publisher_fields_from_full_markup():
     assert raw["image_url"] == f"{ORIGIN}/photo/art/grande/53871234-40512345.jpg?v=1611681000"
 
 
+def test_publisher_body_leaves_out_read_also_links_whatever_the_parser():
+    page = fixture_page(DIALOGUE)
+    teaser = ('<p><strong>Lire aussi : <a href="/Le-Maroc-et-l-AIEA-renforcent-leur-cooperation_a12001.html">'
+              "Le Maroc et l'AIEA renforcent leur coopération</a></strong></p>")
+    html = page.text.replace('<div class="texte"><p>', f'<div class="texte">{teaser}<p>', 1)
+    assert teaser in html
+    raw = lopinion.parse_article(page.replace(body=html.encode("utf-8")), page.url)
+    assert len(raw["body"]) == 3 and not any("Lire aussi" in p for p in raw["body"])
+    # A paragraph that only begins like one stays: the rest is not the text of a link.
+    html = html.replace(teaser, "<p>Lire aussi : le communiqué conjoint des deux pays, publié ce matin.</p>")
+    raw = lopinion.parse_article(page.replace(body=html.encode("utf-8")), page.url)
+    assert len(raw["body"]) == 4 and raw["body"][0].startswith("Lire aussi : le communiqué")
+
+
 def test_publisher_byline_gives_authors_and_date():
     page = fixture_page("/Agriculture-Ces-ravageurs-qui-grignotent-notre-souverainete-alimentaire_a22931.html")
     assert lopinion.authors(page) == (["Bilal OUHAMMOU et Sara ZAIRI"], lopinion.BYLINE_AUTHORS[0])

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector, SelectorList
 
-from newscrawl.extract.normalize import clean_text
+from newscrawl.extract.normalize import clean_text, title_key
 
 Page = Selector  # a parsel Selector or a Scrapy TextResponse: both have .css/.xpath
 
@@ -323,11 +323,32 @@ def absolute(url: str, found: str | None) -> str:
     return urljoin(url, found.strip()) if found else ""
 
 
+@once_per_page
+def _link_titles(page: Page) -> frozenset[str]:
+    """Title keys of the page's links of at least four words: the headlines of the articles it points to."""
+    keys = set()
+    for text in page.xpath("//a[@href]").xpath("normalize-space(string(.))").getall():
+        if len(text.split()) >= 4:
+            keys.add(title_key(text))
+    return frozenset(keys)
+
+
+def is_link_teaser(paragraph: str, page: Page) -> bool:
+    """"Lire aussi : <a>Another headline</a>": a short label, then nothing but the text of a link of the page
+    (to another article). Publishers put these inside the text; they are not part of it."""
+    label, colon, rest = paragraph.partition(":")
+    if not colon or not rest.strip() or len(label.split()) > 4:
+        return False
+    return title_key(rest) in _link_titles(page)
+
+
 def publisher_fields(page: Page, url: str, *, title, lead, body, authors, dates, image_url) -> dict[str, Any]:
-    """A publisher page's raw fields from its parser's field functions, plus ``_via`` (which step gave what)."""
+    """A publisher page's raw fields from its parser's field functions, plus ``_via`` (which step gave what).
+    Whatever the parser, the body loses its link teasers (``is_link_teaser``)."""
     title_text, title_via = title(page)
     lead_text, _ = lead(page)
     body_paragraphs, body_via = body(page)
+    body_paragraphs = [p for p in body_paragraphs or [] if not is_link_teaser(p, page)]
     author_names, _ = authors(page)
     lang, _ = language(page)
     return {

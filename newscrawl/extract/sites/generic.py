@@ -134,7 +134,7 @@ def body(page: Page, site_names: tuple[str, ...] = ()) -> tuple[list[str], str]:
         found, via = declared, JSONLD_BODY[0]
     if not found:
         via = ""
-    found = [line for line in found if not _describes_an_author(line, page) and not _is_link_teaser(line, page)]
+    found = [line for line in found if not _describes_an_author(line, page)]
     return _without_page_furniture(found, title(page, site_names)[0]), via
 
 
@@ -150,24 +150,6 @@ def _author_descriptions(page: Page) -> list[str]:
                 if isinstance(person, dict) and isinstance(person.get("description"), str):
                     found.append(title_key(clean_text(person["description"])))
     return [text for text in found if text]
-
-
-@once_per_page
-def _link_titles(page: Page) -> frozenset[str]:
-    """Title keys of the page's links of at least four words: the headlines of the articles it points to."""
-    keys = set()
-    for text in page.xpath("//a[@href]").xpath("normalize-space(string(.))").getall():
-        if len(text.split()) >= 4:
-            keys.add(title_key(text))
-    return frozenset(keys)
-
-
-def _is_link_teaser(line: str, page: Page) -> bool:
-    """"Lire aussi : <a>Another headline</a>": a short label, then nothing but a link to another article."""
-    label, colon, rest = line.partition(":")
-    if not colon or not rest.strip() or len(label.split()) > 4:
-        return False
-    return title_key(rest) in _link_titles(page)
 
 
 def _describes_an_author(line: str, page: Page) -> bool:
