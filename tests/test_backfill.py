@@ -45,6 +45,35 @@ def test_a_failed_id_neither_breaks_nor_extends_a_run_of_misses():
     assert walk.take(2) == [50, 51]  # the first range stopped after 6; the next one goes on
 
 
+def test_a_slow_id_does_not_hold_back_a_stop_that_later_misses_make_certain():
+    walk = IdWalk([(1, 100)], max_misses=3)
+    assert walk.take(10) == list(range(1, 11))
+    walk.record(1, True)
+    for i in (3, 4, 5):  # 2 is still being fetched (a retried 500): whatever it is, the range ends at 5
+        walk.record(i, False)
+    assert walk.take(10) == [] and walk.pop_stopped() == [(1, 100, 5)]
+    walk.record(2, True)  # its answer changes nothing, and the stop is not counted twice
+    assert walk.take(10) == [] and walk.pop_stopped() == []
+
+
+def test_ids_past_an_end_found_meanwhile_are_handed_back_unasked():
+    walk = IdWalk([(1, 100)], max_misses=3)
+    ids = walk.take(10)
+    for i in (2, 3, 4):  # known gone from an earlier run, recorded without a request
+        walk.record(i, False)
+    assert walk.still_wanted([i for i in ids if i not in (2, 3, 4)]) == [1]  # 5-10 come after the end
+    walk.record(1, True)
+    assert walk.done and walk.in_flight == set()  # nothing left for the end-of-crawl reconcile to ask
+
+
+def test_misses_on_both_sides_of_a_slow_id_are_not_one_run():
+    walk = IdWalk([(1, 100)], max_misses=3)
+    walk.take(10)
+    for i in (1, 2, 4, 5):  # 3 unanswered: two misses before it, two after, no three in a row known
+        walk.record(i, False)
+    assert walk.take(2) == [11, 12] and walk.pop_stopped() == []
+
+
 def _ids(db, table, where="1=1"):
     with sqlite3.connect(db) as conn:
         return sorted(r[0] for r in conn.execute(f"SELECT maghress_id FROM {table} WHERE {where}"))

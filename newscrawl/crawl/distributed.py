@@ -119,6 +119,9 @@ class SharedIdWalk:
     def pop_stopped(self) -> list[tuple[int, int, int]]:
         return self._step(lambda walk: walk.pop_stopped())
 
+    def still_wanted(self, ids: list[int]) -> list[int]:
+        return self._step(lambda walk: walk.still_wanted(ids))
+
     @property
     def done(self) -> bool:
         return IdWalk.from_dict(json.loads(self.server.get(self.key))).done

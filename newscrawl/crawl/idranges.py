@@ -50,6 +50,7 @@ class _Range:
     frontier: int = 0  # lowest id whose outcome is not known yet
     misses: int = 0  # consecutive misses just below the frontier
     stopped: bool = False
+    stopped_after: int | None = None  # the id the range ended at, once stopped
     outcomes: dict[int, bool | None] = field(default_factory=dict)  # known outcomes at or above the frontier
 
     def __post_init__(self):
@@ -97,8 +98,43 @@ class IdWalk:
                 r.misses += 1
             r.frontier += 1
             if not r.stopped and r.misses >= self.max_misses and r.frontier <= r.high:
-                r.stopped = True
-                self.stopped_ranges.append((r.low, r.high, r.frontier - 1))
+                self._stop(r, r.frontier - 1)
+        if not r.stopped:
+            self._stop_at_a_certain_end(r)
+
+    def _stop_at_a_certain_end(self, r: _Range) -> None:
+        """Stop the range when ``max_misses`` consecutive misses are known past an id still unanswered: whatever
+        that id turns out to be, the range ends there, and the ids after it need not be asked (a slow or retried
+        id would otherwise let the walk run a whole window past the end)."""
+        run, previous = 0, None
+        for maghress_id in sorted(r.outcomes):
+            if previous is None or maghress_id != previous + 1:
+                run = 0  # an id without its outcome yet breaks the run
+            previous = maghress_id
+            found = r.outcomes[maghress_id]
+            if found is True:
+                run = 0
+            elif found is False:
+                run += 1
+            if run >= self.max_misses and maghress_id < r.high:
+                self._stop(r, maghress_id)
+                return
+
+    def _stop(self, r: _Range, after_id: int) -> None:
+        r.stopped, r.stopped_after = True, after_id
+        self.stopped_ranges.append((r.low, r.high, after_id))
+
+    def still_wanted(self, ids: list[int]) -> list[int]:
+        """``ids`` handed out and not asked yet, less those past the end of a range that has stopped since
+        (outcomes recorded meanwhile, of ids known from earlier runs, can end it): those are handed back."""
+        wanted = []
+        for maghress_id in ids:
+            r = next((r for r in self.ranges if r.low <= maghress_id <= r.high), None)
+            if r is not None and r.stopped_after is not None and maghress_id > r.stopped_after:
+                self.in_flight.discard(maghress_id)
+            else:
+                wanted.append(maghress_id)
+        return wanted
 
     @property
     def done(self) -> bool:
@@ -122,6 +158,7 @@ class IdWalk:
         for raw in data["ranges"]:
             r = _Range(raw["low"], raw["high"])
             r.next_id, r.frontier, r.misses, r.stopped = raw["next_id"], raw["frontier"], raw["misses"], raw["stopped"]
+            r.stopped_after = raw.get("stopped_after")  # absent from walks saved before it existed
             r.outcomes = {int(k): v for k, v in raw["outcomes"].items()}
             walk.ranges.append(r)
         walk.in_flight = set(data["in_flight"])

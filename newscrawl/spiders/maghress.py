@@ -313,6 +313,10 @@ class MaghressSpider(scrapy.Spider):
                     else:
                         wanted.append(key)
                 if wanted:
+                    # The outcomes just recorded may have ended the range: its later ids are not asked.
+                    still = set(walk.still_wanted([k.maghress_id for k in wanted]))
+                    wanted = [k for k in wanted if k.maghress_id in still]
+                if wanted:
                     store.frontier_seen((k, k.url_on(self.args.base_url)) for k in wanted)
                 for key in wanted:
                     yield self.article_request(key, backfill=(slug, key.maghress_id))
