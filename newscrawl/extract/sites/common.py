@@ -76,17 +76,17 @@ def text_of(nodes: SelectorList) -> str:
     return clean_text(_SCRIPT.sub(" ", nodes[0].get())) if nodes else ""
 
 
-def once_per_page(function: Callable[[Page], Any]) -> Callable[[Page], Any]:
-    """``function(page)``, evaluated once for the page being read: the field functions of one page share
-    one pass over its meta tags, its JSON-LD, its byline. (The last page is kept, so its identity is not
-    reused by another.)"""
-    last: list = [None, None]
+def once_per_page(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function(page, *args)``, evaluated once for the page being read (and the same further arguments):
+    the field functions of one page share one pass over its meta tags, its JSON-LD, its byline, its
+    headline. (The last page is kept, so its identity is not reused by another.)"""
+    last: list = [None, None, None]
 
     @functools.wraps(function)
-    def for_page(page: Page) -> Any:
-        if last[0] is not page:
-            last[:] = [page, function(page)]
-        return last[1]
+    def for_page(page: Page, *args: Any) -> Any:
+        if last[0] is not page or last[1] != args:
+            last[:] = [page, args, function(page, *args)]
+        return last[2]
 
     return for_page
 
@@ -252,18 +252,25 @@ def site_keys(page: Page, url: str | None, known: Iterable[str] = ()) -> set[str
     """Keys of the names the page's site goes by: ``og:site_name``, ``application-name``, the JSON-LD
     publisher's name, its host ("golem.de" gives "golemde" and "golem"), and ``known`` names (the source
     registry's name and hosts for the publisher: on a mirror the host says nothing)."""
-    names = [meta(page, "og:site_name"), meta(page, "application-name"), *known]
-    for obj in jsonld_articles(page):
-        publisher = obj.get("publisher")
-        for entry in publisher if isinstance(publisher, list) else [publisher]:
-            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                names.append(entry["name"])
+    names = [*_declared_site_names(page), *known]
     host = (urlsplit(url).hostname or "") if url else ""
     labels = [label for label in host.split(".") if label]
     if len(labels) >= 2:
         names.append(".".join(labels[-2:]) if labels[-2] not in _GENERIC_LABELS else ".".join(labels[-3:]))
         names += [label for label in labels[:-1] if label not in _GENERIC_LABELS]
     return {key for key in map(_name_key, names) if len(key) >= 2}
+
+
+@once_per_page
+def _declared_site_names(page: Page) -> list[str]:
+    """The names the page gives its site: ``og:site_name``, ``application-name``, the JSON-LD publisher's."""
+    names = [meta(page, "og:site_name"), meta(page, "application-name")]
+    for obj in jsonld_articles(page):
+        publisher = obj.get("publisher")
+        for entry in publisher if isinstance(publisher, list) else [publisher]:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                names.append(entry["name"])
+    return names
 
 
 def is_site_name(part: str, keys: set[str]) -> bool:

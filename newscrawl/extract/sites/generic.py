@@ -61,6 +61,7 @@ _TITLE_WEIGHTS = {"json-ld headline": 1.5, "h1": 1.0, "og:title": 1.0, "twitter:
 _TRAILING_PART = re.compile(r"^\s*[|\-–—·•]\s")
 
 
+@once_per_page  # the body's furniture rule compares lines with it: chosen once per page
 def title(page: Page, site_names: tuple[str, ...] = ()) -> tuple[str, str]:
     """The headline, chosen by agreement between the page's declarations of it, not by a fixed order.
 
