@@ -49,12 +49,15 @@ class _Range:
     next_id: int = 0  # next id to hand out
     frontier: int = 0  # lowest id whose outcome is not known yet
     misses: int = 0  # consecutive misses just below the frontier
-    stopped: bool = False
     stopped_after: int | None = None  # the id the range ended at, once stopped
     outcomes: dict[int, bool | None] = field(default_factory=dict)  # known outcomes at or above the frontier
 
     def __post_init__(self):
         self.next_id = self.frontier = self.low
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_after is not None
 
 
 class IdWalk:
@@ -121,7 +124,7 @@ class IdWalk:
                 return
 
     def _stop(self, r: _Range, after_id: int) -> None:
-        r.stopped, r.stopped_after = True, after_id
+        r.stopped_after = after_id
         self.stopped_ranges.append((r.low, r.high, after_id))
 
     def still_wanted(self, ids: list[int]) -> list[int]:
@@ -130,7 +133,7 @@ class IdWalk:
         wanted = []
         for maghress_id in ids:
             r = next((r for r in self.ranges if r.low <= maghress_id <= r.high), None)
-            if r is not None and r.stopped_after is not None and maghress_id > r.stopped_after:
+            if r is not None and r.stopped and maghress_id > r.stopped_after:
                 self.in_flight.discard(maghress_id)
             else:
                 wanted.append(maghress_id)
@@ -157,8 +160,10 @@ class IdWalk:
         walk = cls([], data["max_misses"], data["window"])
         for raw in data["ranges"]:
             r = _Range(raw["low"], raw["high"])
-            r.next_id, r.frontier, r.misses, r.stopped = raw["next_id"], raw["frontier"], raw["misses"], raw["stopped"]
-            r.stopped_after = raw.get("stopped_after")  # absent from walks saved before it existed
+            r.next_id, r.frontier, r.misses = raw["next_id"], raw["frontier"], raw["misses"]
+            r.stopped_after = raw.get("stopped_after")
+            if r.stopped_after is None and raw.get("stopped"):  # a walk saved before the end id was kept
+                r.stopped_after = r.frontier - 1
             r.outcomes = {int(k): v for k, v in raw["outcomes"].items()}
             walk.ranges.append(r)
         walk.in_flight = set(data["in_flight"])

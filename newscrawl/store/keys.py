@@ -167,10 +167,6 @@ def body_words(text: str | None) -> list[str]:
     return _WORD.findall(text.casefold()) if text else []
 
 
-def word_count(text: str | None) -> int:
-    return len(body_words(text))
-
-
 def titles_agree(a: str | None, b: str | None) -> bool:
     """Whether two headlines can be one story's: same key, one inside the other, or most words shared.
 
