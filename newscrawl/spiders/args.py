@@ -31,7 +31,6 @@ class CrawlArgs:
     sources: tuple[Source, ...]
     base_url: str  # Maghress or a mirror: article pages are <base_url>/fr/<section>/<id>
     listing_urls: Mapping[str, str]  # per source slug: its first listing page
-    start_host: str  # the configured site's host (a mirror's may be internal)
     max_pages: int | None
     since: date | None
     follow_source: bool
@@ -41,6 +40,11 @@ class CrawlArgs:
     max_attempts: int
     render_modes: Mapping[str, str]  # publisher host -> never/auto/always
     publisher_hosts: frozenset[str]  # hosts a read-at-source link may be followed to
+
+    @property
+    def start_host(self) -> str:
+        """The configured site's host (a mirror's may be internal)."""
+        return urlsplit(self.base_url).hostname or ""
 
     @property
     def selected(self) -> frozenset[str]:
@@ -79,7 +83,6 @@ class CrawlArgs:
             sources=tuple(sources),
             base_url=base_url,
             listing_urls=MappingProxyType(listing_urls),
-            start_host=start_host,
             max_pages=_positive_int("max_pages", args.get("max_pages")),
             since=_since(args.get("since")),
             follow_source=_bool("follow_source", args.get("follow_source", True)),
