@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newscrawl.store.keys import (
-    ArticleKey, article_key, maghress_url, names_one_article, publisher_key, story_keys, titles_agree,
+    ArticleKey, article_key, body_words, maghress_url, names_one_article, publisher_key, story_keys, titles_agree,
 )
 
 
@@ -117,6 +119,18 @@ def test_body_signatures_are_datasketchs_minhash_bit_for_bit(seed):
         reference = MinHash(num_perm=similarity.NUM_PERM, seed=1, hashfunc=zlib.crc32, scheme="affine32")
         reference.update_batch(list(shingles))
         assert similarity.to_bytes(ours) == similarity.to_bytes(reference.hashvalues.astype("uint32"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+       | st.lists(st.sampled_from(["l'opinion", "mot_clé", "Été", "ﬁn", "2025", "İ", "a\u0301", "—", "\u00a0",
+                                   "x\u200by", "«", "ß", "\n", "١٢"]), max_size=20).map(" ".join))
+def test_body_words_are_the_regex_words_of_the_casefolded_body(text):
+    """Signatures stored by earlier runs are recomputed from these words: their tokenisation must stay
+    ``\\w+`` on the case-folded body, whatever shortcut finds them."""
+    import re
+
+    assert body_words(text) == re.findall(r"\w+", text.casefold())
 
 
 def test_story_keys_of_an_item():

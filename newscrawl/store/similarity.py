@@ -57,7 +57,9 @@ def signature(body: str | list[str] | None):
     if not body:
         return None
     words = body_words(body) if isinstance(body, str) else body
-    shingles = {f"{a} {b} {c}".encode("utf-8") for a, b, c in zip(words, words[1:], words[2:])}
+    # The shingle "a b c" in UTF-8, each word encoded once (a third cheaper than encoding every shingle).
+    encoded = [word.encode("utf-8") for word in words]
+    shingles = set(map(b" ".join, zip(encoded, encoded[1:], encoded[2:])))
     if len(shingles) < MIN_SHINGLES:
         return None
     import numpy as np
@@ -65,7 +67,11 @@ def signature(body: str | list[str] | None):
     a, b = _permutations()
     # zlib.crc32, a C function, hashes each shingle ~5x faster than a sha1 wrapper.
     hashes = _mix(np.fromiter(map(zlib.crc32, shingles), dtype=np.uint32, count=len(shingles)))
-    return (hashes[:, None] * a + b).min(axis=0)  # uint32 arithmetic wraps: the "mod 2^32"
+    # One row per permutation, its minimum taken along the row (contiguous: twice as fast as the transpose).
+    # uint32 arithmetic wraps: the "mod 2^32".
+    permuted = np.multiply.outer(a, hashes)
+    permuted += b[:, None]
+    return permuted.min(axis=1)
 
 
 def to_bytes(sig) -> bytes:
