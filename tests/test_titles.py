@@ -233,3 +233,21 @@ def test_control_characters_never_reach_a_field():
 def test_no_control_character_survives_cleaning(text):
     cleaned = clean_title(text)
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in cleaned)
+
+
+# Text that is clean or nearly so (the shortcut's territory), and text that is not.
+_NEAR_CLEAN = st.lists(
+    st.sampled_from(["Le", "tramway", "é", "e\u0301", "Ω", "«", "»", " ", "  ", NBSP, NNBSP, "\n", "\t", "\x00",
+                     "\x85", "\u200b", "\u00ad", "\ufeff", "<b>", "</p>", "&amp;", "&", "<", "ﬁ", "\u2028", "İ"]),
+    min_size=1, max_size=12,
+).map("".join)
+
+
+@given(st.text(min_size=1) | _NEAR_CLEAN, st.booleans())
+@settings(max_examples=500, deadline=None)
+def test_text_found_clean_is_returned_as_the_full_cleaning_would_return_it(text, markup):
+    """clean_text returns a text it finds clean without cleaning it: whatever the text, the result is the
+    one the full cleaning gives."""
+    from newscrawl.extract.normalize.text import _clean, clean_text
+
+    assert clean_text(text, markup) == _clean(text, markup)

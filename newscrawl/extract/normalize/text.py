@@ -44,6 +44,28 @@ def clean_text(text: str | None, markup: bool = True) -> str:
     """
     if not text:
         return ""
+    if _is_clean(text, markup):
+        return text  # most calls: a value cleaned before (by a parser, then by the loader), or plain text
+    return _clean(text, markup)
+
+
+def _is_clean(text: str, markup: bool) -> bool:
+    """Whether ``_clean`` would return ``text`` unchanged; C-speed string tests only.
+
+    isprintable() is False for every control, invisible (format) character and whitespace other than the
+    ASCII space; then no double, leading or trailing space, no tag or entity to read, and NFC already.
+    """
+    return (
+        text.isprintable()
+        and "  " not in text
+        and text[0] != " "
+        and text[-1] != " "
+        and not (markup and ("<" in text or "&" in text))
+        and (text.isascii() or unicodedata.is_normalized("NFC", text))
+    )
+
+
+def _clean(text: str, markup: bool) -> str:
     text = _CONTROL.sub("", text)
     if markup and "<" in text:
         text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
