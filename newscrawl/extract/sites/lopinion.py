@@ -22,9 +22,11 @@ from newscrawl.extract.sites.common import (
 )
 
 # "Rédigé par Omar ASSIF le Dimanche 8 Juin 2025"; English edition: "by A.K on 24/11/2024 at 12h06".
+# (The element whose first text starts so, found from its first text node: a third cheaper than testing
+# normalize-space(text()) four times on every element.)
 _BYLINE_NODE = (
-    "//*[starts-with(normalize-space(text()), 'Rédigé par') or starts-with(normalize-space(text()), 'by ')"
-    " or starts-with(normalize-space(text()), 'By ') or starts-with(normalize-space(text()), 'Por ')]"
+    "//text()[1][starts-with(normalize-space(), 'Rédigé par') or starts-with(normalize-space(), 'by ')"
+    " or starts-with(normalize-space(), 'By ') or starts-with(normalize-space(), 'Por ')]/.."
 )
 _BYLINE = re.compile(
     r"(?:R[ée]dig[ée]\s+par|by|por)\s+(?P<authors>.+?)\s+(?:le|on|el)\s+(?P<date>.+)$", re.IGNORECASE
