@@ -54,13 +54,23 @@ def stats_of(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def bare(origin: str, work: Path, server, wrap=lambda command: command) -> dict:
+def bare(origin: str, work: Path, server, wrap=lambda command: command, gc: bool = False) -> dict:
+    """The bare spider; ``gc``: with the project's garbage-collector settings (``extensions.GarbageCollection``),
+    to show how much of what they save is Scrapy's own work."""
+    from newscrawl import settings
+
     stats = work / "bare-stats.json"
     outside = work / "outside"  # no scrapy.cfg above: Scrapy's defaults, not our project's settings
     outside.mkdir(exist_ok=True)
+    extensions = {"newscrawl.crawl.extensions.StatsFile": 500}
+    same_gc: list[str] = []
+    if gc:
+        extensions["newscrawl.crawl.extensions.GarbageCollection"] = 0
+        same_gc = ["-s", f"NEWSCRAWL_GC_FREEZE={settings.NEWSCRAWL_GC_FREEZE}",
+                   "-s", f"NEWSCRAWL_GC_THRESHOLDS={','.join(map(str, settings.NEWSCRAWL_GC_THRESHOLDS))}"]
     result = run(wrap([PYTHON, "-m", "scrapy", "runspider", str(REPO / "bench" / "bare_spider.py"),
                        "-a", f"start_url={origin}/fr/lopinion", *COMMON,
-                       "-s", 'EXTENSIONS={"newscrawl.crawl.extensions.StatsFile": 500}',
+                       "-s", f"EXTENSIONS={json.dumps(extensions)}", *same_gc,
                        "-s", f"NEWSCRAWL_STATS_FILE={stats}",
                        "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"]),
                  outside, {"PYTHONPATH": str(REPO)}, server)
@@ -119,7 +129,7 @@ def measure(n: int, work: Path, profile: bool = False) -> dict:
 
     site = work / f"mirror-{n}"
     generate(site, n)
-    out: dict = {"n": n, "bare": [], "ours": []}
+    out: dict = {"n": n, "bare": [], "bare_gc": [], "ours": []}
     with FixtureServer(site, cache=True) as server:
         origin = server.origin
         # Warm the server's memory cache so that every run is served from memory.
@@ -128,6 +138,7 @@ def measure(n: int, work: Path, profile: bool = False) -> dict:
         out["server_rps"] = server_rps(origin, paths)
         for repeat in range(REPEATS):
             out["bare"].append(bare(origin, work, server))
+            out["bare_gc"].append(bare(origin, work, server, gc=True))
             db = work / f"articles-{n}-{repeat}.db"
             ours_run = ours(origin, work, f"ours-{n}", server, db)
             ours_run["stored"] = ours_run["stats"].get("newscrawl/store/rows_total", 0)
@@ -211,13 +222,15 @@ def median_spread(values: list[float], digits: int = 2) -> str:
     return f"{fmt(statistics.median(values), digits)} ({fmt(min(values), digits)}–{fmt(max(values), digits)})"
 
 
-def ratios(measured: dict, key: str) -> list[float]:
-    """Project over bare, run by run (each pair ran back to back)."""
-    return [o[key] / b[key] for o, b in zip(measured["ours"], measured["bare"])]
+def ratios(measured: dict, key: str, floor: str = "bare") -> list[float]:
+    """Project over bare (or ``floor``), run by run (each ran beside the other)."""
+    return [o[key] / b[key] for o, b in zip(measured["ours"], measured[floor])]
 
 
 def crawl_table(m: dict) -> list[str]:
-    rows = [("(a) bare spider, same pages", m["bare"]), ("(b) `lopinion`, pipelines + SQLite + CSV", m["ours"])]
+    rows = [("(a) bare spider, same pages", m["bare"]),
+            ("(a′) bare spider with the project's garbage-collector settings", m["bare_gc"]),
+            ("(b) `lopinion`, pipelines + SQLite + CSV", m["ours"])]
     lines = [
         f"| run (N = {m['n']}, {len(m['ours'])} runs each: median (range)) | requests | wall s | CPU s (user+sys) "
         "| peak RSS MB | articles stored | start-up to first request s |",
@@ -253,6 +266,8 @@ def report(base: dict, scaled: dict | None, render: dict, dist: list) -> str:
         "| ratio / target | measured: median (range) | target | met |",
         "| --- | --- | --- | --- |",
         f"| CPU (b)/(a), N = {n} | {median_spread(ratios(base, 'cpu'))} | ≤ 1.25 | {'yes' if cpu_ratio <= 1.25 else '**no**'} |",
+        f"| CPU (b)/(a′), N = {n}: both with the project's garbage-collector settings "
+        f"| {median_spread(ratios(base, 'cpu', 'bare_gc'))} | – | – |",
         f"| wall (b)/(a), N = {n} | {median_spread(ratios(base, 'wall'))} | – | – |",
         f"| re-crawl requests (c) | {requests_of(base['recrawl'])} | ≤ 2 | {'yes' if requests_of(base['recrawl']) <= 2 else '**no**'} |",
         f"| start-up to first request (b) | {median_spread([r['startup'] or 0 for r in base['ours']])} s | < 1.5 s "

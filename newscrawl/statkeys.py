@@ -36,6 +36,10 @@ FRONTIER_GIVEN_UP = "newscrawl/frontier/given_up"  # failed NEWSCRAWL_MAX_ATTEMP
 FRONTIER_FAILED = "newscrawl/frontier/failed"  # article pages that failed in this run (recorded, retried)
 FRONTIER_GONE = "newscrawl/frontier/gone"  # article pages that answered 404/410 in this run
 
+# The garbage collector's settings for the crawl (extensions.GarbageCollection).
+GC_FROZEN = "newscrawl/gc/frozen_objects"  # objects of start-up left out of every collection
+GC_THRESHOLDS = "newscrawl/gc/thresholds"  # the thresholds in force, "gen0,gen1,gen2"
+
 # Listings, per source: ``<key>/<source>``.
 LISTING_PAGES = "newscrawl/listing/ok"  # listing pages parsed
 LISTING_FAILED = "newscrawl/listing/failed"  # listing pages that failed after retries

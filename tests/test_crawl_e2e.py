@@ -199,6 +199,9 @@ def test_stats_count_what_happened(first_crawl):
     assert stats["newscrawl/source/no_link"] == 1
     assert stats["newscrawl/source/refused_host"] == 1
     assert stats["newscrawl/listing/pages"] == 3
+    # The garbage collector as settings.py sets it for a crawl: start-up's objects frozen out of it.
+    assert stats["newscrawl/gc/thresholds"] == "10000,10,10"
+    assert stats["newscrawl/gc/frozen_objects"] > 10_000
 
 
 def test_recrawl_of_unchanged_site_fetches_only_the_first_listing_page(first_crawl, site_server):
@@ -237,6 +240,16 @@ def test_max_pages_and_follow_source(site_server, tmp_path):
     assert sorted(rows) == [5010001, 5010002, 5010003, 5010004, 5010005, 5010009]
     assert all(row["authors"] == "[]" and row["published_at"] is None for row in rows.values())
     assert result.stats["newscrawl/source/not_followed"] == 5
+
+
+def test_bad_gc_thresholds_are_reported_and_pythons_own_kept(site_server, tmp_path):
+    result = run_crawl(f"{site_server.origin}/fr/lopinion", f"sqlite:///{tmp_path / 'a.db'}", tmp_path,
+                       args={"max_pages": 1, "follow_source": "false"},
+                       settings={"NEWSCRAWL_GC_THRESHOLDS": "10k,10"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "NEWSCRAWL_GC_THRESHOLDS='10k,10': expected one to three whole numbers" in result.log
+    assert result.stats["newscrawl/gc/thresholds"] == "700,10,10"
+    assert result.stats["newscrawl/store/inserted"] == 6
 
 
 def test_since_skips_older_articles_and_stops_pagination(site_server, tmp_path):
