@@ -98,6 +98,9 @@ EXTENSIONS = {
     "newscrawl.crawl.extensions.LayoutAlarm": 400,
     "newscrawl.crawl.extensions.ReachabilityCheck": 450,  # before StatsFile (500): its verdict is in the stats file
     "newscrawl.crawl.extensions.GarbageCollection": 0,
+    # Off (above), and not even imported: the remote control's module imports aiohttp (0.13 s of start-up).
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
 }
 # `scrapy crawl` that exits 3 when the layout-change alarm went off.
 COMMANDS_MODULE = "newscrawl.commands"
