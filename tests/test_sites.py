@@ -156,6 +156,19 @@ def test_publisher_body_leaves_out_read_also_links_whatever_the_parser():
     assert len(raw["body"]) == 4 and raw["body"][0].startswith("Lire aussi : le communiqué")
 
 
+def test_publisher_body_paragraphs_split_where_blocks_start_and_end():
+    page = fixture_page(DIALOGUE)
+    # Text before an unclosed <p> (editors' markup) is a paragraph of its own; a tag that only begins with the
+    # letters of one (<pre>, <link>) or a word between inline tags splits nothing.
+    body = ('<div class="texte">Rabat, 26 janvier.<p>Premier paragraphe avec <em>un mot</em>.'
+            "<p>Second paragraphe.<br>Une ligne.</p><pre>Ligne de code</pre> suite.<li>Un point</div>")
+    html = page.text.split('<div class="texte">', 1)
+    html = html[0] + body + html[1].split("</div>", 1)[1]
+    raw = lopinion.parse_article(page.replace(body=html.encode("utf-8")), page.url)
+    assert raw["body"] == ["Rabat, 26 janvier.", "Premier paragraphe avec un mot.", "Second paragraphe.",
+                           "Une ligne.", "Ligne de code suite.", "Un point"]
+
+
 def test_publisher_byline_gives_authors_and_date():
     page = fixture_page("/Agriculture-Ces-ravageurs-qui-grignotent-notre-souverainete-alimentaire_a22931.html")
     assert lopinion.authors(page) == (["Bilal OUHAMMOU et Sara ZAIRI"], lopinion.BYLINE_AUTHORS[0])

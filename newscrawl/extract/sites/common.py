@@ -107,7 +107,9 @@ def meta(page: Page, name: str) -> str:
     return clean_text(_meta_tags(page).get(name))
 
 
-_BREAK = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>|</h[1-6]\s*>|</li\s*>|</blockquote\s*>", re.IGNORECASE)
+# Where one paragraph ends and another begins: a line break, a block's start or end. (Its start too: text
+# before an unclosed "<p>" is a paragraph of its own, and a paragraph's text then comes without its tag.)
+_BREAK = re.compile(r"<br\s*/?>|</?(?:p|div|h[1-6]|li|blockquote)(?:\s[^>]*)?>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<(script|style|noscript|figure|iframe)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
