@@ -141,10 +141,10 @@ def needs_rendering(publisher_body: list[str] | None, maghress_body: list[str] |
     maghress_chars = sum(len(p) for p in maghress_body or ())
     if publisher_chars == 0:
         return True
-    lowered = html.lower()
-    placeholder = "<noscript" in lowered and ("javascript" in lowered or "activez" in lowered)
-    if placeholder and publisher_chars < 400:
-        return True
+    if publisher_chars < 400:  # (the whole page lowercased only for a short body: most pages are long)
+        lowered = html.lower()
+        if "<noscript" in lowered and ("javascript" in lowered or "activez" in lowered):
+            return True
     return maghress_chars >= 300 and publisher_chars < 0.5 * maghress_chars
 
 
