@@ -546,23 +546,26 @@ class _RetryingTransaction:
 
     def __enter__(self) -> Connection:
         for attempt in range(5):
-            ctx = self.engine.begin()
-            conn = ctx.__enter__()
             try:
-                if conn.dialect.name == "sqlite":
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return self._begin()
             except OperationalError as exc:
-                ctx.__exit__(type(exc), exc, exc.__traceback__)
+                # Locked past the busy timeout: at BEGIN IMMEDIATE, or when a new connection sets its pragmas.
                 if "locked" not in str(exc) or attempt == 4:
                     raise
                 time.sleep(0.5 * (attempt + 1))
-                continue
-            except BaseException as exc:
-                ctx.__exit__(type(exc), exc, exc.__traceback__)
-                raise
-            self._ctx = ctx
-            return conn
         raise AssertionError("unreachable")
+
+    def _begin(self) -> Connection:
+        ctx = self.engine.begin()
+        conn = ctx.__enter__()
+        try:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            ctx.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._ctx = ctx
+        return conn
 
     def __exit__(self, *exc_info) -> bool | None:
         return self._ctx.__exit__(*exc_info)
