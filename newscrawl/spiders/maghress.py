@@ -199,7 +199,9 @@ class MaghressSpider(scrapy.Spider):
         if stop:
             self.logger.info("Stopping pagination of %s at page %d: %s", source, page, stop)
             return
-        yield Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
+        # Below the articles' priority: the next listing page waits until this page's articles are fetched, so
+        # the queue holds a page's worth of requests, not the whole listing's (memory flat however deep the walk).
+        yield Request(next_url, callback=self.parse_listing, errback=self.listing_failed, priority=-1,
                       cb_kwargs={"page": page + 1, "source": source}, meta={PAGE_KIND: "listing"})
 
     def _walk_progress(self, source: str, page: int, page_keys: set[str], done: bool) -> None:
