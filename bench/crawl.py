@@ -29,25 +29,44 @@ COMMON = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_ITEMS=8", "-s", 
           "-s", "LOG_LEVEL=INFO", "-s", "ROBOTSTXT_OBEY=True"]
 
 
+# Runs its arguments as a command in a process of its own and writes that process's resource usage to the file
+# named by $BENCH_USAGE. Why not wait4 on our own child: subprocess starts it with vfork, and Linux carries the
+# peak RSS of the memory a process had before exec into its ru_maxrss, so every crawl would report at least this
+# process's peak (the mirror's pages, served from memory here). A child forked by this small launcher has its own.
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+with open(os.environ["BENCH_USAGE"], "w") as out:
+    json.dump({"cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}, out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(command: list[str], cwd: Path, env: dict | None = None, server=None) -> dict:
     """Run a crawl process; its wall time, CPU (user+sys), peak RSS and the time to its first request."""
     if server is not None:
         server.clear_log()
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        usage_file = Path(handle.name)
     start = time.time()
-    proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
+    proc = subprocess.Popen([PYTHON, "-c", _LAUNCHER, *command], cwd=cwd,
+                            env={**os.environ, **(env or {}), "BENCH_USAGE": str(usage_file)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     stderr_lines: list[str] = []
     reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True)
     reader.start()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc.wait()
     wall = time.time() - start
     reader.join(5)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command[:6])}… failed:\n{''.join(stderr_lines)[-3000:]}")
+    usage = json.loads(usage_file.read_text())
+    usage_file.unlink()
     first = server.first_request_at - start if server is not None and server.first_request_at else None
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "startup": first}
+    return {"wall": wall, "cpu": usage["cpu"], "rss_mb": usage["maxrss_kb"] / 1024, "startup": first}
 
 
 def stats_of(path: Path) -> dict:
