@@ -200,7 +200,7 @@ class MaghressSpider(scrapy.Spider):
             self.logger.info("Stopping pagination of %s at page %d: %s", source, page, stop)
             return
         # Below the articles' priority: the next listing page waits until this page's articles are fetched, so
-        # the queue holds a page's worth of requests, not the whole listing's (memory flat however deep the walk).
+        # the queue holds a page's worth of requests, not the whole listing's, however deep the walk.
         yield Request(next_url, callback=self.parse_listing, errback=self.listing_failed, priority=-1,
                       cb_kwargs={"page": page + 1, "source": source}, meta={PAGE_KIND: "listing"})
 
