@@ -75,19 +75,7 @@ def title(page: Page, site_names: tuple[str, ...] = ()) -> tuple[str, str]:
     Sport") gives way to it, and a winner cut short (search results truncate
     headlines) gives way to the h1 it was cut from.
     """
-    keys = site_keys(page, _page_url(page), site_names)
-    announced = {
-        "json-ld headline": JSONLD_HEADLINE[1](page),
-        "og:title": OG_TITLE[1](page),
-        "twitter:title": meta(page, "twitter:title"),
-        "<title>": HTML_TITLE[1](page),
-    }
-    announced = {name: without_site_name(text, keys) for name, text in announced.items() if text}
-    h1s = _h1s(page)
-    named = next((h for h in h1s if any(_agree(h, text) for text in announced.values())), None)
-    candidates = {"json-ld headline": announced.get("json-ld headline", ""), "h1": named or (h1s[0] if h1s else "")}
-    candidates.update({n: announced.get(n, "") for n in ("og:title", "twitter:title", "<title>")})
-    candidates = {name: text for name, text in candidates.items() if text}
+    candidates, h1s = title_candidates(page, site_names)
     if not candidates:
         return "", ""
     support = {name: sum(_TITLE_WEIGHTS[other] for other, text2 in candidates.items() if _agree(text, text2))
@@ -102,6 +90,24 @@ def title(page: Page, site_names: tuple[str, ...] = ()) -> tuple[str, str]:
         if len(h1) > len(chosen) and stem and title_key(h1).startswith(stem):
             return h1, f"h1 ({via} cut short)"
     return chosen, via
+
+
+def title_candidates(page: Page, site_names: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
+    """The page's declarations of its headline, each without the site's name, in `title`'s order of
+    precedence (name -> text, the absent ones left out), and the page's h1 texts."""
+    keys = site_keys(page, _page_url(page), site_names)
+    announced = {
+        "json-ld headline": JSONLD_HEADLINE[1](page),
+        "og:title": OG_TITLE[1](page),
+        "twitter:title": meta(page, "twitter:title"),
+        "<title>": HTML_TITLE[1](page),
+    }
+    announced = {name: without_site_name(text, keys) for name, text in announced.items() if text}
+    h1s = _h1s(page)
+    named = next((h for h in h1s if any(_agree(h, text) for text in announced.values())), None)
+    candidates = {"json-ld headline": announced.get("json-ld headline", ""), "h1": named or (h1s[0] if h1s else "")}
+    candidates.update({n: announced.get(n, "") for n in ("og:title", "twitter:title", "<title>")})
+    return {name: text for name, text in candidates.items() if text}, h1s
 
 
 def lead(page: Page) -> tuple[str, str]:
