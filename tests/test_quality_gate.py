@@ -69,3 +69,30 @@ def test_the_real_page_scores_compare_what_a_reader_would():
     assert title_correct(Output(title="L’«émanation» du peuple"), "L'« émanation » du peuple")
     assert authors_correct(Output(authors=["Sara ZAIRI", "Bilal OUHAMMOU"]), ["Bilal OUHAMMOU", "Sara ZAIRI"])
     assert authors_correct(Output(), None) and not authors_correct(Output(authors=["X"]), None)
+
+
+def _declaring(name: str, headline: str, h1: str, og_title: str, html_title: str, expected: str):
+    from newscrawl.ops.evaluate_real import Page
+
+    html = (f'<html><head><title>{html_title}</title><meta property="og:title" content="{og_title}">'
+            f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "headline": headline})}</script>'
+            f"</head><body><h1>{h1}</h1><p>Text.</p></body></html>")
+    return Page(name=name, url=f"https://news.example.org/{name}", html=html, title=expected)
+
+
+def test_the_title_study_tells_a_rule_fitted_to_the_pages_from_one_that_holds_on_others():
+    from newscrawl.ops.evaluate_real import Output, title_agreement
+
+    # Three pages where the headline and the h1 agree against og:title: two expect the headline, one og:title.
+    # A fourth, alone in its pattern (<title> sides with the headline), expects og:title.
+    pages = [_declaring("a", "Rain in Rabat", "Rain in Rabat", "Storm over the capital", "Weather", "Rain in Rabat"),
+             _declaring("b", "Port reopens", "Port reopens", "Tanger Med back in business", "Ports", "Port reopens"),
+             _declaring("c", "Exam results out", "Exam results out", "Baccalaureate: the pass rate", "Schools",
+                        "Baccalaureate: the pass rate"),
+             _declaring("d", "New stadium", "New stadium", "A stadium for 2030", "New stadium", "A stadium for 2030")]
+    outs = [Output(title=t) for t in ("Rain in Rabat", "Port reopens", "Exam results out", "New stadium")]
+    counts, contradictions = title_agreement(pages, outs)
+    # Fitted: the majority of a, b, c plus d, which a pattern seen once always gets. Held out: c is lost
+    # (a and b teach the headline), a and b keep the extractor's choice (the others tie), d has no others.
+    assert counts == {"pages": 4, "current": 2, "fitted": 3, "held out": 2}
+    assert len(contradictions) == 1 and "a, b" in contradictions[0] and ": c" in contradictions[0]
