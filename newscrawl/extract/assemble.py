@@ -15,13 +15,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from itemloaders.processors import Compose, MapCompose, TakeFirst
+from itemloaders.processors import TakeFirst
 from scrapy.loader import ItemLoader
 
 from newscrawl import statkeys
@@ -184,6 +185,7 @@ def _publication_time(values: list[date | datetime]) -> str | None:
     return moment.isoformat() if isinstance(moment, datetime) else None
 
 
+@functools.lru_cache(maxsize=64)  # each date string is read for published_date, then for published_at
 def _parse_dates(value: str) -> date | datetime | None:
     return normalize.parse_date(value)
 
@@ -208,29 +210,80 @@ def _non_empty(value: Any) -> Any:
     return value if value not in ("", None) else None
 
 
+class Each:
+    """Input processor: ``function`` applied to each value, the empty results (``""``, ``None``) dropped.
+
+    What ``MapCompose(function, _non_empty)`` does, in one pass: MapCompose wraps each of its functions for
+    a loader context on every call, and this loader passes none.
+    """
+
+    def __init__(self, function: Callable[[Any], Any]):
+        self.function = function
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        return [value for value in map(self.function, values) if value not in ("", None)]
+
+
+class Whole:
+    """Processor: ``function`` applied to the list of values as a whole; an empty result (``""``, ``None``)
+    becomes ``None`` (no value). ``Compose(function, _non_empty)``, without its per-call wrapping."""
+
+    def __init__(self, function: Callable[[Any], Any]):
+        self.function = function
+
+    def __call__(self, values: list[Any]) -> Any:
+        value = self.function(values)
+        return value if value not in ("", None) else None
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _distinct(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
 class ArticleLoader(ItemLoader):
     default_item_class = Article
-    default_input_processor = MapCompose(_non_empty)
+    default_input_processor = Each(_identity)
     default_output_processor = TakeFirst()
 
     # The parsers hand over text (markup removed and entities decoded once, on the page): the loader
     # normalises it as text, so "<< étudiants >>" or a literal "<b>" in a headline survive.
-    title_in = MapCompose(_title, _non_empty)
-    maghress_title_in = MapCompose(_title, _non_empty)
-    lead_in = MapCompose(_text, _non_empty)
-    source_name_in = MapCompose(_title, _non_empty)
+    title_in = Each(_title)
+    maghress_title_in = Each(_title)
+    lead_in = Each(_text)
+    source_name_in = Each(_title)
     # One add_value call per page: the whole paragraph list becomes one body.
-    body_in = Compose(_body, _non_empty)
-    authors_in = Compose(_authors)
-    authors_out = Compose(lambda names: list(dict.fromkeys(names)))
-    published_date_in = MapCompose(_parse_dates)
-    published_date_out = Compose(_publication_day)
-    published_at_in = MapCompose(_parse_dates)
-    published_at_out = Compose(_publication_time)
-    language_in = MapCompose(normalize.clean_language, _non_empty)
-    source_url_in = MapCompose(normalize.clean_source_url, _non_empty)
-    image_url_in = MapCompose(normalize.clean_source_url, _non_empty)
-    maghress_id_in = MapCompose(int)
+    body_in = Whole(_body)
+    authors_in = Whole(_authors)
+    authors_out = Whole(_distinct)
+    published_date_in = Each(_parse_dates)
+    published_date_out = Whole(_publication_day)
+    published_at_in = Each(_parse_dates)
+    published_at_out = Whole(_publication_time)
+    language_in = Each(normalize.clean_language)
+    source_url_in = Each(normalize.clean_source_url)
+    image_url_in = Each(normalize.clean_source_url)
+    maghress_id_in = Each(int)
+
+    # ItemLoader looks a field's processor up (attribute, else the item field's metadata, else the default)
+    # and unwraps it on every add_value and load_item; here they are class attributes, the same for every
+    # loader of the class, so each is looked up once.
+    _processors: dict[tuple[type, str, str], Callable[..., Any]] = {}
+
+    def get_input_processor(self, field_name: str) -> Callable[..., Any]:
+        key = (type(self), field_name, "in")
+        if key not in self._processors:
+            self._processors[key] = super().get_input_processor(field_name)
+        return self._processors[key]
+
+    def get_output_processor(self, field_name: str) -> Callable[..., Any]:
+        key = (type(self), field_name, "out")
+        if key not in self._processors:
+            self._processors[key] = super().get_output_processor(field_name)
+        return self._processors[key]
 
 
 #: Fields a publisher page may supply (``generic_fields`` names them in this order).
