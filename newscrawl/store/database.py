@@ -224,7 +224,8 @@ class Store:
         sig = keys.signature()
         if sig is None:
             return None
-        candidates = conn.execute(_SIMILAR, {"bands": keys.bands(), "url": item.get("url")}).all()
+        params = {f"band_{i}": band for i, band in enumerate(keys.bands())}
+        candidates = conn.execute(_SIMILAR, {**params, "url": item.get("url")}).all()
         best = max(
             ((similarity.similarity(sig, similarity.from_bytes(c.body_minhash)), c) for c in candidates if c.body_minhash),
             default=None,
@@ -594,7 +595,10 @@ _MATCH = (
 )
 _SIMILAR = (
     select(articles.c.id, articles.c.url, articles.c.article_key, articles.c.body_minhash)
-    .where(articles.c.id.in_(select(body_bands.c.article_id).where(body_bands.c.band.in_(bindparam("bands", expanding=True)))))
+    # One bind parameter per band (there are always BANDS): an "expanding" IN list would make SQLAlchemy
+    # render the statement anew on every execution.
+    .where(articles.c.id.in_(select(body_bands.c.article_id).where(
+        body_bands.c.band.in_([bindparam(f"band_{i}") for i in range(similarity.BANDS)]))))
     .where(articles.c.url != bindparam("url"))
     .limit(50)
 )
