@@ -3,8 +3,10 @@
 Against one generated mirror served from memory on 127.0.0.1, in one run:
 (a) a bare Scrapy spider requesting exactly the same pages, (b) `scrapy crawl
 lopinion` with the default pipelines and feed into a fresh SQLite file,
-(c) the same crawl again on the unchanged mirror. (a) and (b) alternate three
-times (medians and ranges); with PROFILE=1 one pair more runs under py-spy,
+(c) the same crawl again on the unchanged mirror. (a) and (b) alternate five
+times at N, where the crawl also runs with its later stages left out in each
+round (`STAGES`: what each stage adds), and three times at N×SCALE (medians and
+ranges); with PROFILE=1 one pair more runs under py-spy,
 and the difference of their profiles per function is a table. Then the same
 at N×SCALE, the cost of rendering a page in Chromium against fetching it
 plainly, and distributed throughput with 1–3 workers on Redis.
@@ -134,34 +136,56 @@ def server_rps(origin: str, paths: list[str], seconds: float = 3.0, threads: int
 
 
 REPEATS = 3  # bare and project runs alternate this many times; the report gives medians and spreads
+STAGE_REPEATS = 5  # ... and this many at N when the stages run too: each stage adds less than the runs' spread
+
+# The crawl with its later stages left out (settings only, same code): what each stage adds to the CPU, at N.
+_PIPELINE = "newscrawl.crawl.pipelines."
+_NO_FEED = ["-s", "NEWSCRAWL_DEFAULT_FEED="]
+
+
+def _pipelines(*names: str) -> list[str]:
+    return ["-s", "ITEM_PIPELINES=" + json.dumps({_PIPELINE + name: 100 * (i + 1) for i, name in enumerate(names)})]
+
+
+STAGES = (
+    ("spider: both pages parsed, article assembled (no pipeline, no feed)", [*_pipelines(), *_NO_FEED]),
+    ("+ validate, deduplicate", [*_pipelines("ValidatePipeline", "DeduplicatePipeline"), *_NO_FEED]),
+    ("+ store (SQLite)", _NO_FEED),
+)
 
 
 def requests_of(result: dict) -> int:
     return result["stats"].get("downloader/request_count", 0)
 
 
-def measure(n: int, work: Path, profile: bool = False) -> dict:
+def measure(n: int, work: Path, profile: bool = False, stages: bool = False) -> dict:
     """Bare and project crawls of one N-article mirror, alternating ``REPEATS`` times (each project run into a
-    fresh SQLite file), then a re-crawl of the last file; with ``profile``, one more pair under py-spy."""
+    fresh SQLite file), then a re-crawl of the last file; with ``stages``, in each round the crawl with its
+    later stages left out (``STAGES``) as well; with ``profile``, one more pair under py-spy."""
     from tests.support.fixtureserver import FixtureServer
     from tests.support.mirror import generate
 
     site = work / f"mirror-{n}"
     generate(site, n)
-    out: dict = {"n": n, "bare": [], "bare_gc": [], "ours": []}
+    out: dict = {"n": n, "bare": [], "bare_gc": [], "ours": [], "stages": {label: [] for label, _ in STAGES}}
     with FixtureServer(site, cache=True) as server:
         origin = server.origin
         # Warm the server's memory cache so that every run is served from memory.
         paths = [f"/fr/lopinion/{i}" for i in range(7_000_001, 7_000_001 + n)]
         server_rps(origin, paths + ["/robots.txt", "/fr/lopinion"], seconds=1.0)
         out["server_rps"] = server_rps(origin, paths)
-        for repeat in range(REPEATS):
+        for repeat in range(STAGE_REPEATS if stages else REPEATS):
             out["bare"].append(bare(origin, work, server))
             out["bare_gc"].append(bare(origin, work, server, gc=True))
             db = work / f"articles-{n}-{repeat}.db"
             ours_run = ours(origin, work, f"ours-{n}", server, db)
             ours_run["stored"] = ours_run["stats"].get("newscrawl/store/rows_total", 0)
             out["ours"].append(ours_run)
+            if stages:
+                for label, settings in STAGES:
+                    out["stages"][label].append(ours(origin, work, f"stage-{n}", server,
+                                                     work / f"stage-{n}-{repeat}-{len(out['stages'][label])}.db",
+                                                     *settings))
         out["recrawl"] = ours(origin, work, f"recrawl-{n}", server, db)
         if profile:
             from bench import profile as spy
@@ -266,6 +290,25 @@ def crawl_table(m: dict) -> list[str]:
     return lines
 
 
+def stages_table(m: dict) -> list[str]:
+    """CPU of the crawl stage by stage, each run beside the bare spider of its round: what each stage adds
+    (the median, over the rounds, of its run's CPU minus the previous stage's, over the bare spider's)."""
+    if not any(m["stages"].values()):
+        return []
+    bare_cpu = [r["cpu"] for r in m["bare"]]
+    rows = [(label, [r["cpu"] for r in runs]) for label, runs in m["stages"].items()]
+    rows.append(("+ CSV feed: the whole crawl (b)", [r["cpu"] for r in m["ours"]]))
+    lines = ["| stages (same code; later stages left out by settings) | CPU s | CPU / (a) | added / (a) |",
+             "| --- | --- | --- | --- |"]
+    previous = bare_cpu
+    for label, cpu in rows:
+        added = [(c - p) / b for c, p, b in zip(cpu, previous, bare_cpu)]
+        lines.append(f"| {label} | {median_spread(cpu)} | {median_spread([c / b for c, b in zip(cpu, bare_cpu)])} "
+                     f"| {statistics.median(added):+.2f} ({min(added):+.2f} to {max(added):+.2f}) |")
+        previous = cpu
+    return lines
+
+
 def report(base: dict, scaled: dict | None, render: dict, dist: list) -> str:
     n = base["n"]
     med = lambda m, k: statistics.median(r[k] for r in m["ours"])  # noqa: E731
@@ -278,7 +321,8 @@ def report(base: dict, scaled: dict | None, render: dict, dist: list) -> str:
         "from a 6,000-word vocabulary; the Maghress pages name the production host as canonical and listings link in "
         f"four forms), served from memory on 127.0.0.1 by the fixture server: **{base['server_rps']:.0f} requests/s** "
         "alone (4 keep-alive clients). Both spiders: no AutoThrottle, 16 concurrent requests, robots.txt obeyed, "
-        f"`LOG_LEVEL=INFO`. Bare and project runs alternate, {REPEATS} times; figures are medians (range).",
+        f"`LOG_LEVEL=INFO`. Bare and project runs alternate, {len(base['ours'])} times at N = {n}"
+        + (f" and {len(scaled['ours'])} at N = {scaled['n']}" if scaled else "") + "; figures are medians (range).",
         "",
         *crawl_table(base),
         "",
@@ -306,6 +350,9 @@ def report(base: dict, scaled: dict | None, render: dict, dist: list) -> str:
             "",
             *crawl_table(scaled),
         ]
+    if stages := stages_table(base):
+        lines += ["", f"### Where (b)'s CPU goes, stage by stage (N = {n}, each run beside the bare spider of its round)",
+                  "", *stages]
     if "profile" in base:
         lines += ["", f"### Where (b)'s CPU goes beyond (a)'s: py-spy, one more pair of runs at N = {n}", "",
                   "Sampled at 200 Hz over each whole process (imports, the event loop and start-up included); per "
@@ -349,7 +396,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="newscrawl-bench-") as tmp:
         work = Path(tmp)
         print(f"Crawl benchmark, N={n} …", flush=True)
-        base = measure(n, work, profile=os.environ.get("PROFILE", "") not in ("", "0"))
+        base = measure(n, work, profile=os.environ.get("PROFILE", "") not in ("", "0"), stages=True)
         scaled = None
         if scale > 1:
             print(f"… N={n * scale} …", flush=True)
