@@ -37,8 +37,8 @@ eval: setup
 	$(BIN)/python -m newscrawl.ops.evaluate tests/golden
 
 # The generic extractor on real pages beside bare trafilatura (a measurement: the corpus is not part of the
-# project). CORPUS=../shared/corpus by default; MISSES=1 lists the wrong fields page by page; TITLES=1 adds the
-# most a title rule deciding by agreement could reach on these pages.
+# project). CORPUS=../shared/corpus by default; MISSES=1 lists the wrong fields page by page; TITLES=1 adds how
+# far a title rule deciding by agreement alone can go on these pages.
 eval-real: setup
 	$(BIN)/python -m newscrawl.ops.evaluate_real $(or $(CORPUS),../shared/corpus) $(if $(MISSES),--misses) $(if $(TITLES),--titles)
 

@@ -74,3 +74,18 @@ def test_text_that_looks_like_markup_is_kept_as_text():
     article = build_article(replace(MAGHRESS, title="Le tag <b> et les << guillemets >>", body=("a < b et c > d",)))
     assert article["title"] == "Le tag <b> et les << guillemets >>"
     assert article["body"] == "a < b et c > d"
+
+
+def test_a_publisher_value_that_cleans_to_nothing_does_not_hide_the_maghress_one():
+    # Invisible characters and stray whitespace clean to "": no value, so the Maghress page's title and
+    # body stand, and a lead of only spaces is absent, not an empty cell.
+    publisher = read_at_publisher(title="\u200b \u00a0", lead="   ", body=("\u200b", " "), authors=("Omar ASSIF", "Omar ASSIF"),
+                                  dates=("pas une date", "2021-01-26T18:30:00+01:00"), source_url="https://www.lopinion.ma/x_a1.html")
+    article = build_article(MAGHRESS, publisher)
+    assert article["title"] == "Titre Maghress"
+    assert article["body"].startswith("L'intense activité diplomatique")
+    assert "lead" not in article
+    assert article["authors"] == ["Omar ASSIF"]
+    # The unreadable date is skipped; the same string read for both date fields gives one moment.
+    assert article["published_at"] == "2021-01-26T18:30:00+01:00" and article["published_date"] == "2021-01-26"
+    assert article["maghress_id"] == 5010001 and article["generic_fields"] == ""

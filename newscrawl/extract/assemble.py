@@ -206,15 +206,12 @@ def _authors(names: list[str] | str) -> list[str]:
     return normalize.clean_authors(names, markup=False)
 
 
-def _non_empty(value: Any) -> Any:
-    return value if value not in ("", None) else None
-
-
 class Each:
     """Input processor: ``function`` applied to each value, the empty results (``""``, ``None``) dropped.
 
-    What ``MapCompose(function, _non_empty)`` does, in one pass: MapCompose wraps each of its functions for
-    a loader context on every call, and this loader passes none.
+    What ``MapCompose(function)`` followed by dropping empty strings does for a function that returns one
+    value, in one pass: MapCompose wraps each of its functions for a loader context on every call, and this
+    loader passes none.
     """
 
     def __init__(self, function: Callable[[Any], Any]):
@@ -226,7 +223,7 @@ class Each:
 
 class Whole:
     """Processor: ``function`` applied to the list of values as a whole; an empty result (``""``, ``None``)
-    becomes ``None`` (no value). ``Compose(function, _non_empty)``, without its per-call wrapping."""
+    becomes ``None`` (no value). ``Compose`` of ``function`` alone, without its per-call wrapping."""
 
     def __init__(self, function: Callable[[Any], Any]):
         self.function = function
