@@ -5,8 +5,8 @@ Against one generated mirror served from memory on 127.0.0.1, in one run:
 lopinion` with the default pipelines and feed into a fresh SQLite file,
 (c) the same crawl again on the unchanged mirror. (a) and (b) alternate five
 times at N, where the crawl also runs with its later stages left out in each
-round (`STAGES`: what each stage adds), and three times at N×SCALE (medians and
-ranges); with PROFILE=1 one pair more runs under py-spy,
+round (`STAGES`: what each stage adds), and three times at N×SCALE, each round
+starting at another run (medians and ranges); with PROFILE=1 one pair more runs under py-spy,
 and the difference of their profiles per function is a table. Then the same
 at N×SCALE, the cost of rendering a page in Chromium against fetching it
 plainly, and distributed throughput with 1–3 workers on Redis.
@@ -160,8 +160,9 @@ def requests_of(result: dict) -> int:
 
 def measure(n: int, work: Path, profile: bool = False, stages: bool = False) -> dict:
     """Bare and project crawls of one N-article mirror, alternating ``REPEATS`` times (each project run into a
-    fresh SQLite file), then a re-crawl of the last file; with ``stages``, in each round the crawl with its
-    later stages left out (``STAGES``) as well; with ``profile``, one more pair under py-spy."""
+    fresh SQLite file; each round starts at another run), then a re-crawl of the last file; with ``stages``,
+    ``STAGE_REPEATS`` rounds, each with the crawl's later stages left out (``STAGES``) as well; with
+    ``profile``, one more pair under py-spy."""
     from tests.support.fixtureserver import FixtureServer
     from tests.support.mirror import generate
 
@@ -174,18 +175,26 @@ def measure(n: int, work: Path, profile: bool = False, stages: bool = False) -> 
         paths = [f"/fr/lopinion/{i}" for i in range(7_000_001, 7_000_001 + n)]
         server_rps(origin, paths + ["/robots.txt", "/fr/lopinion"], seconds=1.0)
         out["server_rps"] = server_rps(origin, paths)
+        jobs = ["bare", "bare_gc", "ours", *([label for label, _ in STAGES] if stages else [])]
         for repeat in range(STAGE_REPEATS if stages else REPEATS):
-            out["bare"].append(bare(origin, work, server))
-            out["bare_gc"].append(bare(origin, work, server, gc=True))
             db = work / f"articles-{n}-{repeat}.db"
-            ours_run = ours(origin, work, f"ours-{n}", server, db)
-            ours_run["stored"] = ours_run["stats"].get("newscrawl/store/rows_total", 0)
-            out["ours"].append(ours_run)
-            if stages:
-                for label, settings in STAGES:
-                    out["stages"][label].append(ours(origin, work, f"stage-{n}", server,
-                                                     work / f"stage-{n}-{repeat}-{len(out['stages'][label])}.db",
-                                                     *settings))
+
+            def run_job(job: str) -> dict:
+                if job in ("bare", "bare_gc"):
+                    return bare(origin, work, server, gc=job == "bare_gc")
+                if job == "ours":
+                    result = ours(origin, work, f"ours-{n}", server, db)
+                    result["stored"] = result["stats"].get("newscrawl/store/rows_total", 0)
+                    return result
+                settings = dict(STAGES)[job]
+                return ours(origin, work, f"stage-{n}", server, work / f"stage-{n}-{repeat}-{jobs.index(job)}.db",
+                            *settings)
+
+            # Each round starts at another run: what a run costs depends a little on the run before it
+            # (measured: 0.07 of the bare spider's CPU between two stages swapped), and rotating spreads that.
+            shift = repeat % len(jobs)
+            for job in jobs[shift:] + jobs[:shift]:
+                (out[job] if job in out else out["stages"][job]).append(run_job(job))
         out["recrawl"] = ours(origin, work, f"recrawl-{n}", server, db)
         if profile:
             from bench import profile as spy
