@@ -176,26 +176,26 @@ def measure(n: int, work: Path, profile: bool = False, stages: bool = False) -> 
         server_rps(origin, paths + ["/robots.txt", "/fr/lopinion"], seconds=1.0)
         out["server_rps"] = server_rps(origin, paths)
         jobs = ["bare", "bare_gc", "ours", *([label for label, _ in STAGES] if stages else [])]
+
+        def run_job(job: str, db: Path) -> dict:
+            if job in ("bare", "bare_gc"):
+                return bare(origin, work, server, gc=job == "bare_gc")
+            if job == "ours":
+                result = ours(origin, work, f"ours-{n}", server, db)
+                result["stored"] = result["stats"].get("newscrawl/store/rows_total", 0)
+                return result
+            return ours(origin, work, f"stage-{n}", server, db, *dict(STAGES)[job])
+
         for repeat in range(STAGE_REPEATS if stages else REPEATS):
-            db = work / f"articles-{n}-{repeat}.db"
-
-            def run_job(job: str) -> dict:
-                if job in ("bare", "bare_gc"):
-                    return bare(origin, work, server, gc=job == "bare_gc")
-                if job == "ours":
-                    result = ours(origin, work, f"ours-{n}", server, db)
-                    result["stored"] = result["stats"].get("newscrawl/store/rows_total", 0)
-                    return result
-                settings = dict(STAGES)[job]
-                return ours(origin, work, f"stage-{n}", server, work / f"stage-{n}-{repeat}-{jobs.index(job)}.db",
-                            *settings)
-
             # Each round starts at another run: what a run costs depends a little on the run before it
             # (measured: 0.07 of the bare spider's CPU between two stages swapped), and rotating spreads that.
             shift = repeat % len(jobs)
             for job in jobs[shift:] + jobs[:shift]:
-                (out[job] if job in out else out["stages"][job]).append(run_job(job))
-        out["recrawl"] = ours(origin, work, f"recrawl-{n}", server, db)
+                db = work / f"articles-{n}-{repeat}-{jobs.index(job)}.db"  # a fresh SQLite file per run
+                (out[job] if job in out else out["stages"][job]).append(run_job(job, db))
+                if job == "ours":
+                    recrawl_db = db
+        out["recrawl"] = ours(origin, work, f"recrawl-{n}", server, recrawl_db)
         if profile:
             from bench import profile as spy
 

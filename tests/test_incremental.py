@@ -140,7 +140,7 @@ def test_two_crawls_at_once_on_one_database(site_server, tmp_path):
     procs = [_crawl_process(site_server.origin, db, tmp_path, "-a", "refresh=true") for _ in range(2)]
     outputs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
-    assert not any("database is locked" in out for out in outputs), [o[o.find("database is locked") - 3000:o.find("database is locked") + 500] for o in outputs if "database is locked" in o]
+    assert not any("database is locked" in out for out in outputs), [o[max(0, o.find("database is locked") - 3000):o.find("database is locked") + 500] for o in outputs if "database is locked" in o]
     rows = _rows(db)
     assert sorted(rows) == sorted(EXPECTED)
     with sqlite3.connect(db) as conn:

@@ -224,8 +224,8 @@ class Store:
         sig = keys.signature()
         if sig is None:
             return None
-        params = {f"band_{i}": band for i, band in enumerate(keys.bands())}
-        candidates = conn.execute(_SIMILAR, {**params, "url": item.get("url")}).all()
+        params = dict(zip(_BAND_PARAMS, keys.bands()), url=item.get("url"))
+        candidates = conn.execute(_SIMILAR, params).all()
         best = max(
             ((similarity.similarity(sig, similarity.from_bytes(c.body_minhash)), c) for c in candidates if c.body_minhash),
             default=None,
@@ -593,12 +593,13 @@ _MATCH = (
     )
     .limit(20)
 )
+# One bind parameter per band (there are always BANDS): an "expanding" IN list would make SQLAlchemy render
+# the statement anew on every execution.
+_BAND_PARAMS = tuple(f"band_{i}" for i in range(similarity.BANDS))
 _SIMILAR = (
     select(articles.c.id, articles.c.url, articles.c.article_key, articles.c.body_minhash)
-    # One bind parameter per band (there are always BANDS): an "expanding" IN list would make SQLAlchemy
-    # render the statement anew on every execution.
     .where(articles.c.id.in_(select(body_bands.c.article_id).where(
-        body_bands.c.band.in_([bindparam(f"band_{i}") for i in range(similarity.BANDS)]))))
+        body_bands.c.band.in_([bindparam(name) for name in _BAND_PARAMS]))))
     .where(articles.c.url != bindparam("url"))
     .limit(50)
 )
