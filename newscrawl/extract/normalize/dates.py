@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from newscrawl.extract.normalize.text import _APOSTROPHES, _BLOCK_TAG, _TAG
+from newscrawl.extract.normalize.text import _APOSTROPHES, strip_tags
 
 #: Morocco's civil time: UTC+1, UTC+0 during Ramadan (from the tz database).
 MOROCCO = ZoneInfo("Africa/Casablanca")
@@ -322,7 +322,7 @@ def parse_date(text: str | None, now: datetime | None = None) -> date | datetime
         return None
     # Lighter than clean_text: _fold already turns every space to ASCII and drops invisibles.
     if "<" in text:
-        text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
+        text = strip_tags(text)
     if "&" in text:
         text = html.unescape(text)
     folded = _fold(text).strip()

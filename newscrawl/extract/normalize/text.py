@@ -11,13 +11,39 @@ from functools import lru_cache
 # Text
 # ---------------------------------------------------------------------------
 
+# Every pattern here runs on page text of any length, so each is linear: a quantifier never crosses a "<"
+# (each scan from a "<" stops at the next one), and comments are cut by str.find, not by a lazy ".*?" that
+# would scan to the end of the text from every unclosed "<!--" (tests/test_hostile.py).
 # Block-level tags and <br> separate words; inline tags (<em>, <a>, <span>) do not.
 _BLOCK_TAG = re.compile(
-    r"<(?:br|/?(?:p|div|li|ul|ol|h[1-6]|td|th|tr|table|blockquote|section|article|header|footer|figure|figcaption))\b[^>]*>",
+    r"<(?:br|/?(?:p|div|li|ul|ol|h[1-6]|td|th|tr|table|blockquote|section|article|header|footer|figure|figcaption))\b[^<>]*>",
     re.IGNORECASE,
 )
-# A tag is "<" then a name (or "/", "!--", "!DOCTYPE"): "<< étudiants >>" and "a < b" are text, not tags.
-_TAG = re.compile(r"<(?:/?[A-Za-z][^<>]*|!--.*?--|![A-Za-z][^<>]*)>", re.DOTALL)
+# A tag is "<" then a name (or "/", "!DOCTYPE"): "<< étudiants >>" and "a < b" are text, not tags.
+_TAG = re.compile(r"<(?:/?[A-Za-z]|![A-Za-z])[^<>]*>")
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without its ``<!-- … -->`` comments; an unclosed one is left as text. Linear: once a comment
+    is found unclosed, no later one can close either."""
+    start = text.find("<!--")
+    if start < 0:
+        return text
+    parts, pos = [], 0
+    while start >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        parts.append(text[pos:start])
+        pos = end + 3
+        start = text.find("<!--", pos)
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def strip_tags(text: str) -> str:
+    """Tags and comments removed, block tags and ``<br>`` turned into a space."""
+    return _TAG.sub("", _BLOCK_TAG.sub(" ", strip_comments(text)))
 # C0 and C1 control characters other than whitespace (tab, newline, CR, VT, FF, NEL): never text, and
 # PostgreSQL refuses NUL in a text column.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
@@ -35,15 +61,15 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def clean_text(text: str | None, markup: bool = True) -> str:
+def clean_text(text: object, markup: bool = True) -> str:
     """Drop tags, then decode entities (in that order: a decoded "&lt;&lt;" is text), NFC,
     remove control and invisible characters, fold whitespace.
 
     ``markup=False`` for text that is text already (a DOM's text, a value a parser cleaned, trafilatura's
     output): tags and entities are then left alone, so cleaning it again never eats "<b>" or "&amp;".
     """
-    if not text:
-        return ""
+    if not text or not isinstance(text, str):
+        return ""  # (JSON-LD gives numbers, lists and objects where a string is expected)
     if _is_clean(text, markup):
         return text  # most calls: a value cleaned before (by a parser, then by the loader), or plain text
     return _clean(text, markup)
@@ -68,7 +94,7 @@ def _is_clean(text: str, markup: bool) -> bool:
 def _clean(text: str, markup: bool) -> str:
     text = _CONTROL.sub("", text)
     if markup and "<" in text:
-        text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
+        text = strip_tags(text)
     if markup and "&" in text:
         text = html.unescape(text)
     if not text.isascii():

@@ -73,7 +73,7 @@ def first(page: Page, chain: Iterable[Step]) -> tuple[Any, str]:
 
 def text_of(nodes: SelectorList) -> str:
     """The cleaned text of the first node: entities decoded, inline tags dropped, <br> a space."""
-    return clean_text(_SCRIPT.sub(" ", nodes[0].get())) if nodes else ""
+    return clean_text(without_non_text(nodes[0].get())) if nodes else ""
 
 
 def once_per_page(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -109,15 +109,41 @@ def meta(page: Page, name: str) -> str:
 
 # Where one paragraph ends and another begins: a line break, a block's start or end. (Its start too: text
 # before an unclosed "<p>" is a paragraph of its own, and a paragraph's text then comes without its tag.)
-_BREAK = re.compile(r"<br\s*/?>|</?(?:p|div|h[1-6]|li|blockquote)(?:\s[^>]*)?>", re.IGNORECASE)
-_SCRIPT = re.compile(r"<(script|style|noscript|figure|iframe)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# Linear on any markup: no quantifier crosses a "<" (see normalize/text.py).
+_BREAK = re.compile(r"<br\s*/?>|</?(?:p|div|h[1-6]|li|blockquote)(?:\s[^<>]*)?>", re.IGNORECASE)
+# Elements whose content is never text: the opening tag found by a regex, the end by the search below.
+_NOT_TEXT_START = re.compile(r"<(script|style|noscript|figure|iframe)\b", re.IGNORECASE)
+_NOT_TEXT_END = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE)
+                 for name in ("script", "style", "noscript", "figure", "iframe")}
+
+
+def without_non_text(markup: str) -> str:
+    """``markup`` without its script, style, noscript, figure and iframe elements (each replaced by a space),
+    as the lazy regex it replaces did (an opening tag, anything, the first end tag of that name), in one pass:
+    that regex scanned to the end of the markup from every opening tag without an end (a comment full of "<figure " took a minute). An element
+    without its end tag is left as it is; once an end is missing, no later element of that name has one."""
+    parts, pos, unclosed = [], 0, set()
+    for start in _NOT_TEXT_START.finditer(markup):
+        name = start.group(1).lower()
+        if start.start() < pos or name in unclosed:
+            continue
+        end = _NOT_TEXT_END[name].search(markup, start.end())
+        if end is None:
+            unclosed.add(name)
+            continue
+        parts += (markup[pos:start.start()], " ")
+        pos = end.end()
+    if not parts:
+        return markup
+    parts.append(markup[pos:])
+    return "".join(parts)
 
 
 def paragraphs(nodes: SelectorList) -> list[str]:
     """Paragraphs of one or more containers: ``<p>``, ``<br>`` and block ends split them."""
     out: list[str] = []
     for node in nodes:
-        markup = _SCRIPT.sub(" ", node.get())
+        markup = without_non_text(node.get())
         for chunk in _BREAK.split(markup):
             text = clean_text(chunk)
             if text:
@@ -132,8 +158,8 @@ def jsonld_articles(page: Page) -> list[dict[str, Any]]:
     for raw in page.xpath('//script[@type="application/ld+json"]/text()').getall():
         try:
             data = json.loads(raw)
-        except ValueError:
-            continue  # broken JSON-LD is common; the other fallbacks stand
+        except (ValueError, RecursionError):
+            continue  # broken (or absurdly deep) JSON-LD is common; the other fallbacks stand
         for obj in _walk_jsonld(data):
             kind = obj.get("@type")
             kinds = kind if isinstance(kind, list) else [kind]
@@ -146,18 +172,24 @@ def jsonld_articles(page: Page) -> list[dict[str, Any]]:
 _ARTICLE_TYPES = frozenset({"BlogPosting", "LiveBlogPosting", "Report", "SocialMediaPosting", "Review"})
 
 
-def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
+#: How deep ``@graph``/``mainEntity``/lists are followed: real documents nest two or three levels.
+_JSONLD_DEPTH = 8
+
+
+def _walk_jsonld(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     """Objects of a JSON-LD document: the top ones, those of ``@graph``, and the page's ``mainEntity``
     (a ``WebPage`` whose main entity is the article). Not every nested object: a list of related
-    articles is not the page's article."""
+    articles is not the page's article. Not deeper than ``_JSONLD_DEPTH``."""
+    if depth > _JSONLD_DEPTH:
+        return
     if isinstance(data, list):
         for entry in data:
-            yield from _walk_jsonld(entry)
+            yield from _walk_jsonld(entry, depth + 1)
     elif isinstance(data, dict):
         yield data
         for key in ("@graph", "mainEntity"):
             if isinstance(data.get(key), (dict, list)):
-                yield from _walk_jsonld(data[key])
+                yield from _walk_jsonld(data[key], depth + 1)
 
 
 def jsonld_value(page: Page, key: str) -> Any:
@@ -169,9 +201,9 @@ def jsonld_value(page: Page, key: str) -> Any:
     return None
 
 
-def names(value: Any) -> list[str]:
+def names(value: Any, depth: int = 0) -> list[str]:
     """Person names from a JSON-LD ``author`` (a string, an object or a list of either)."""
-    if not value:
+    if not value or depth > _JSONLD_DEPTH:
         return []
     if isinstance(value, str):
         return [value]
@@ -179,19 +211,28 @@ def names(value: Any) -> list[str]:
         name = value.get("name")
         return [name] if isinstance(name, str) else []
     if isinstance(value, list):
-        return [n for entry in value for n in names(entry)]
+        return [n for entry in value for n in names(entry, depth + 1)]
     return []
 
 
-def url_of(value: Any) -> str:
+def url_of(value: Any, depth: int = 0) -> str:
     """A URL from a JSON-LD ``image``-like value."""
+    if depth > _JSONLD_DEPTH:
+        return ""
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        return url_of(value.get("url") or value.get("contentUrl"))
+        return url_of(value.get("url") or value.get("contentUrl"), depth + 1)
     if isinstance(value, list) and value:
-        return url_of(value[0])
+        return url_of(value[0], depth + 1)
     return ""
+
+
+def jsonld_text(page: Page, key: str) -> str:
+    """The first ``key`` of the page's JSON-LD articles as clean text; '' when it is not a string (a list, a
+    number, an object: JSON-LD in the wild gives all of them)."""
+    value = jsonld_value(page, key)
+    return clean_text(value) if isinstance(value, str) else ""
 
 
 # ---------------------------------------------------------------------------
@@ -205,7 +246,7 @@ def _titled(text: str, page: Page) -> str:
 
 # Headlines as the page declares them, without the site's name ("Titre | L'Opinion", "Titre：Site").
 OG_TITLE = ("og:title", lambda p: _titled(meta(p, "og:title"), p))
-JSONLD_HEADLINE = ("json-ld headline", lambda p: _titled(clean_text(jsonld_value(p, "headline")), p))
+JSONLD_HEADLINE = ("json-ld headline", lambda p: _titled(jsonld_text(p, "headline"), p))
 HTML_TITLE = ("<title>", lambda p: _titled(text_of(p.css("title")), p))
 JSONLD_BODY = ("json-ld articleBody", lambda p: split_paragraphs(jsonld_value(p, "articleBody")))
 JSONLD_AUTHORS = ("json-ld author", lambda p: names(jsonld_value(p, "author")))
@@ -224,7 +265,7 @@ def split_paragraphs(text: Any) -> list[str]:
 # Machine-readable publication dates a page declares, most authoritative first.
 METADATA_DATES: tuple[Step, ...] = (
     ("article:published_time", lambda p: meta(p, "article:published_time")),
-    ("json-ld datePublished", lambda p: clean_text(jsonld_value(p, "datePublished"))),
+    ("json-ld datePublished", lambda p: jsonld_text(p, "datePublished")),
     ("time[datetime]", lambda p: clean_text(p.css("time[datetime]::attr(datetime)").get())),
 )
 
@@ -275,11 +316,17 @@ def _declared_site_names(page: Page) -> list[str]:
     return names
 
 
+#: The longest head or tail of a title that may be the site's name (with a section or a date beside it).
+_SITE_NAME_MAX = 60
+
+
 def is_site_name(part: str, keys: set[str]) -> bool:
     """A title's head or tail that is the site's name, maybe with a section or a date beside it
     ("DW – 30.01.2024", "정치ㅣ한국일보", "Corriere.it")."""
+    if len(part) > _SITE_NAME_MAX:
+        return False
     key = _name_key(part)
-    if not key or len(part) > 60:
+    if not key:
         return False
     first_word = _name_key(next(iter(re.findall(r"\w+", part)), ""))
     for site in keys:
@@ -297,10 +344,12 @@ def without_site_name(title: str, keys: set[str]) -> str:
         return title
     cuts = list(_SITE_SEPARATOR.finditer(title))
     for m in reversed(cuts):  # the last separator first: "Title - Section | Site" loses "| Site" only
+        if len(title) - m.end() > _SITE_NAME_MAX:
+            break  # (the earlier separators' tails are longer still: a title of many separators stays linear)
         if m.start() > 0 and is_site_name(title[m.end():], keys):
             return title[: m.start()].rstrip()
     for m in cuts[:1]:
-        if m.end() < len(title) and is_site_name(title[: m.start()], keys):
+        if m.end() < len(title) and m.start() <= _SITE_NAME_MAX and is_site_name(title[: m.start()], keys):
             return title[m.end():].lstrip()
     return title
 
@@ -322,7 +371,7 @@ def language(page: Page) -> tuple[str, str]:
         page,
         (
             ("<html lang>", lambda p: clean_text(p.xpath("/html/@lang").get())),
-            ("json-ld inLanguage", lambda p: clean_text(jsonld_value(p, "inLanguage"))),
+            ("json-ld inLanguage", lambda p: jsonld_text(p, "inLanguage")),
             ("og:locale", lambda p: meta(p, "og:locale")),
         ),
     )

@@ -20,6 +20,7 @@ from newscrawl.extract.sites.common import (
     OG_TITLE, Page, Step, absolute, candidates, css_paragraphs, css_text, css_value, fallbacks, first,
     once_per_page, publisher_fields, text_of,
 )
+from newscrawl.extract.sites.maghress import BYLINE_MAX_CHARS
 
 # "Rédigé par Omar ASSIF le Dimanche 8 Juin 2025"; English edition: "by A.K on 24/11/2024 at 12h06".
 # (The element whose first text starts so, found from its first text node: a third cheaper than testing
@@ -36,7 +37,8 @@ _BYLINE = re.compile(
 @once_per_page
 def _byline(page: Page) -> tuple[str, str]:
     """``(authors, date text)`` of "Rédigé par Omar ASSIF le Dimanche 8 Juin 2025"."""
-    m = _BYLINE.search(text_of(page.xpath(_BYLINE_NODE)))
+    # (A byline is a line: its lazy authors group would scan to the end from every "by " of a longer text.)
+    m = _BYLINE.search(text_of(page.xpath(_BYLINE_NODE))[:BYLINE_MAX_CHARS])
     return (m.group("authors"), m.group("date")) if m else ("", "")
 
 
