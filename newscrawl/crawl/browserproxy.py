@@ -8,7 +8,7 @@ guard. Every request of the browser goes through this proxy instead
 (Chromium is launched with it; Playwright routes loopback through it too),
 and the proxy lets a request through only when ``newscrawl.crawl.hostpolicy``
 allows it: a publisher host (or the configured site's own host), reached at
-an address that is not internal unless it is that own host. The name is
+an address that is not internal unless it is that own host at its own port. The name is
 resolved here, once, and the proxy connects to the address it checked.
 Refused requests get a 403, are logged, and counted as
 ``newscrawl/render/blocked``.
@@ -55,6 +55,8 @@ class BrowserProxy:
         policy = self.policy()
         if not policy.may_fetch_publisher(host):
             return None, "not a publisher host"
+        if host == policy.own_host and not policy.is_own_port(port):
+            return None, "another port of the site's own host"
         if ip_literal(host) is not None:
             addresses = [host.strip("[]")]
         else:
@@ -64,7 +66,7 @@ class BrowserProxy:
                 return None, f"cannot resolve it ({exc})"
             addresses = list(dict.fromkeys(info[4][0] for info in found))
         # Every address must pass: a name that resolves inside, even among others, is refused.
-        refused = [a for a in addresses if not policy.may_connect(host, a)]
+        refused = [a for a in addresses if not policy.may_connect(host, a, port)]
         if refused or not addresses:
             return None, f"resolves to the internal address {refused[0]}" if refused else "no address"
         return addresses[0], ""

@@ -6,7 +6,7 @@ whose DNS record is changed to point inside (``127.0.0.1``, ``10.…``,
 ``169.254.169.254``) is refused, counted and logged, and the request fails
 like an unknown name. The configured Maghress site's own host is the one
 exception (``newscrawl.crawl.hostpolicy``). IP literals never reach a resolver:
-``PublisherHostGuard`` checks those.
+``RequestGuard`` checks those (and refuses every other port of the site's own host).
 """
 
 from __future__ import annotations

@@ -93,9 +93,10 @@ PUBLISHER_WATCHED = ("title", "body", "dates", "authors")
 class Assembler:
     """Reads the two pages of an article and builds it, counting in the crawl's stats what it met."""
 
-    def __init__(self, stats, log=logger):
+    def __init__(self, stats, log=logger, publisher_hosts: frozenset[str] = frozenset()):
         self.stats = stats
         self.log = log
+        self.publisher_hosts = publisher_hosts  # where a publisher page's canonical URL may point
 
     def maghress_page(self, page, url: str) -> MaghressPage:
         """A Maghress article page, its source identified (``source``, ``source_name`` from the registry)."""
@@ -142,7 +143,17 @@ class Assembler:
             self.stats.inc_value(f"{statkeys.PUBLISHER}/{parser}/errors")
             self.log.exception("Parser %s failed on %s; storing from Maghress", parser, url)
             return None
-        return PublisherPage.from_raw(raw, parser, url)
+        read = PublisherPage.from_raw(raw, parser, url)
+        canonical_host = (urlsplit(read.source_url).hostname or "").lower()
+        if read.source_url and canonical_host != (urlsplit(url).hostname or "").lower() and (
+                canonical_host not in self.publisher_hosts):
+            # A canonical link (or og:url) on a host that is neither the page's nor a publisher's is no URL to
+            # keep (an internal address was seen there): the URL the page was fetched at stands.
+            self.stats.inc_value(statkeys.FOREIGN_CANONICAL)
+            self.log.info("%s names %s as its canonical URL, on another host: kept its own URL",
+                          url, read.source_url[:200])
+            read = replace(read, source_url=url)
+        return read
 
     def count_fields(self, publisher: PublisherPage) -> None:
         """What each parser found on its pages: the layout alarm's per-publisher coverage."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from newscrawl.store.keys import ArticleKey, article_key, maghress_url
+from newscrawl.store.keys import MAGHRESS_HOSTS, ArticleKey, article_key, maghress_url
 from newscrawl.extract.normalize import clean_text
 from newscrawl.extract.sites.common import Page, Step, css_paragraphs, css_text, first, meta, text_of, xpath_value
 
@@ -65,6 +65,9 @@ FALLBACKS = {
 _NOISE = ("Merci d'avoir signalé", "Cette image sera automatiquement bloquée")
 
 _BYLINE = re.compile(r"Publi[ée]e?\s+dans\s+(?P<name>.+?)\s+le\s+(?P<date>.+)$", re.IGNORECASE)
+# A byline is a line: the regex reads no more of the node's text than this. (Its lazy name scans to the end
+# from every "Publié dans" that no " le " follows: quadratic in the text it is given.)
+BYLINE_MAX_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,7 @@ def title(page: Page) -> tuple[str, str]:
 
 def byline(page: Page) -> tuple[str, str]:
     """``(source name, date text)`` from "Publié dans L'opinion le 26 - 01 - 2021"."""
-    text = text_of(page.css(_BYLINE_NODE))
+    text = text_of(page.css(_BYLINE_NODE))[:BYLINE_MAX_CHARS]
     m = _BYLINE.search(text)
     if m:
         return m.group("name").strip(), m.group("date").strip()
@@ -179,12 +182,17 @@ def canonical_url(page: Page, url: str) -> str:
     """The URL to keep for the article at ``url``: its canonical link when that names the same article
     (on a mirror, the production URL), else its own URL in its one form.
 
-    A canonical link that names *another* article (or none) is not followed: identity is the key of
-    the page that was fetched.
+    A canonical link that names *another* article (or none), or that sits on another host than Maghress's or
+    the page's own, is not followed: identity is the key of the page that was fetched.
     """
     own = article_key(url)
+    hosts = {*MAGHRESS_HOSTS, (urlsplit(url).hostname or "").lower()}  # never another host's address
     for candidate in (page.xpath("//link[@rel='canonical']/@href").get(), meta(page, "og:url")):
-        if candidate and (ref := article_ref(urljoin(url, candidate.strip()))) and (own is None or ref.key == own):
+        if not candidate:
+            continue
+        absolute_url = urljoin(url, candidate.strip())
+        if ((urlsplit(absolute_url).hostname or "").lower() in hosts and (ref := article_ref(absolute_url))
+                and (own is None or ref.key == own)):
             return ref.url
     ref = article_ref(url)
     return ref.url if ref else url
