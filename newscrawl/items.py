@@ -25,6 +25,19 @@ ARTICLE_FIELDS: tuple[str, ...] = (
 )
 
 
+#: The longest value stored per field, in characters: a hostile page must not put megabytes into a row or a CSV
+#: cell. A longer text is cut at a word, a longer URL dropped; each counted (``newscrawl/capped/field/<name>``).
+#: Every cap is below the 131,072 characters Python's csv reader takes in one cell.
+FIELD_MAX_CHARS: dict[str, int] = {
+    "title": 1_000, "maghress_title": 1_000, "lead": 5_000, "body": 100_000, "source_name": 200,
+    "url": 2_048, "source_url": 2_048, "image_url": 2_048,
+}
+URL_FIELDS = frozenset({"url", "source_url", "image_url"})
+#: ``authors``: at most this many names, each at most ``AUTHOR_MAX_CHARS``.
+MAX_AUTHORS = 20
+AUTHOR_MAX_CHARS = 200
+
+
 class Article(scrapy.Item):
     url = scrapy.Field()  # the Maghress article page
     maghress_id = scrapy.Field()  # int, from the Maghress URL

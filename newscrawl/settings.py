@@ -61,9 +61,29 @@ RETRY_TIMES = 2
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# Hostile input: every response has a bounded cost (docs/operations.md, "Limits"). A page larger than this,
+# as downloaded or once decompressed, is dropped and counted (Scrapy's default is 1 GiB); news pages are
+# rarely over 2 MB.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 3 * 1024 * 1024
+# The parsers read at most this much of a page (the rest is cut, counted): their cost is bounded by it.
+NEWSCRAWL_MAX_PARSE_BYTES = 3 * 1024 * 1024
+# Only http(s) is ever fetched: a "file://" link must not read the local disk, whatever found it.
+DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None}
+
 DOWNLOADER_MIDDLEWARES = {
     # After the redirect middleware (600) has made the next request of a chain: checks each hop.
-    "newscrawl.crawl.middlewares.PublisherHostGuard": 650,
+    "newscrawl.crawl.middlewares.RequestGuard": 650,
+    # Scrapy's decompression (bounded by DOWNLOAD_MAXSIZE), counting what it stops.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "newscrawl.crawl.middlewares.BoundedHttpCompression": 590,
+    # Below the decompression (590): sees the body as the parsers will.
+    "newscrawl.crawl.middlewares.ResponseLimits": 580,
+}
+
+SPIDER_MIDDLEWARES = {
+    # Next to the spider: times its callbacks, and catches what they raise before anything else.
+    "newscrawl.crawl.middlewares.PageCosts": 950,
 }
 
 ITEM_PIPELINES = {

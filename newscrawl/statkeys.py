@@ -45,6 +45,16 @@ LISTING_PAGES = "newscrawl/listing/ok"  # listing pages parsed
 LISTING_FAILED = "newscrawl/listing/failed"  # listing pages that failed after retries
 LISTING_LAST_ERROR = "newscrawl/listing/last_error"  # why the last one failed ("HTTP 404", "DNSLookupError: …")
 
+# Hostile input: what each response may cost (docs/operations.md, "Limits").
+REFUSED_REQUEST = "newscrawl/refused/request"  # requests the host policy refused (scheme, address, port, host)
+CAPPED_DOWNLOAD = "newscrawl/capped/download_too_large"  # responses over DOWNLOAD_MAXSIZE (decompressed too)
+CAPPED_PARSE_INPUT = "newscrawl/capped/parse_input"  # pages of which the parsers read NEWSCRAWL_MAX_PARSE_BYTES
+CAPPED_FIELD = "newscrawl/capped/field"  # ``<CAPPED_FIELD>/<field>``: stored values cut to their maximum length
+SLOWEST_PAGE_SECONDS = "newscrawl/slowest_page/seconds"  # the longest any page's callback ran
+SLOWEST_PAGE_URL = "newscrawl/slowest_page/url"
+FOREIGN_CANONICAL = "newscrawl/source/foreign_canonical"  # canonical URLs on another host: the page's URL kept
+PAGE_ERRORS = "newscrawl/page_errors"  # ``<PAGE_ERRORS>/<kind>[/<exception>]``: callbacks that raised
+
 #: One line per source the crawl could not reach, and one for a run that reached nothing at all.
 UNREACHABLE = "newscrawl/unreachable"
 
@@ -52,3 +62,5 @@ UNREACHABLE = "newscrawl/unreachable"
 STORE_EXIT_CODE = 4
 #: ``scrapy crawl`` exit status when a source (or the whole site) could not be reached.
 UNREACHABLE_EXIT_CODE = 5
+#: ``scrapy crawl`` exit status when the crawl could not start (its database could not be opened).
+START_ERROR_EXIT_CODE = 6

@@ -51,11 +51,26 @@ class CrawlResult:
     returncode: int
     log: str
     stats: dict
+    peak_rss_mb: float | None = None  # the crawl process's own peak RSS, when asked for
+
+
+# Runs a command in a forked child and writes that child's own rusage: subprocess starts children with vfork,
+# and Linux carries the parent's (pytest's) peak RSS into the child's ru_maxrss; this small launcher's is small.
+_RUSAGE_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"maxrss_kb": usage.ru_maxrss}, out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def run_crawl(start_url: str, database_url: str, workdir: Path, *, csv: Path | None = None,
               args: dict | None = None, settings: dict | None = None, timeout: int = 120,
-              spider: str = "lopinion") -> CrawlResult:
+              spider: str = "lopinion", measure_rss: bool = False) -> CrawlResult:
     """Run the real ``scrapy crawl <spider>`` in a subprocess, as a user would.
 
     ``start_url`` is the listing for ``lopinion``, the mirror's base URL for ``maghress``.
@@ -73,9 +88,13 @@ def run_crawl(start_url: str, database_url: str, workdir: Path, *, csv: Path | N
         command += ["-O", str(csv)]
     env = {**os.environ, "NEWSCRAWL_DATA_DIR": str(workdir / "data")}
     env.pop("NEWSCRAWL_DATABASE_URL", None)
+    usage_file = stats_file.with_suffix(".rusage")
+    if measure_rss:
+        command = [sys.executable, "-c", _RUSAGE_LAUNCHER, str(usage_file), *command]
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
-    return CrawlResult(proc.returncode, proc.stdout + proc.stderr, stats)
+    peak = json.loads(usage_file.read_text())["maxrss_kb"] / 1024 if measure_rss and usage_file.exists() else None
+    return CrawlResult(proc.returncode, proc.stdout + proc.stderr, stats, peak)
 
 
 @pytest.fixture(scope="session")

@@ -153,13 +153,15 @@ def test_each_failure_is_counted_under_a_clear_name(fault_crawl):
         "newscrawl/source/failed/DownloadCancelledError": 1,  # over DOWNLOAD_MAXSIZE
         "newscrawl/source/failed/IgnoreRequest": 2,  # redirect loop; redirect to another host
     }
+    assert stats["newscrawl/capped/download_too_large"] == 1
 
 
 def test_hostile_links_are_never_followed(fault_site, fault_crawl):
     _, evil = fault_site
     assert evil.requests == []
     stats = fault_crawl[0].stats
-    assert stats["newscrawl/source/refused_redirect"] == 1  # the publisher page that redirects to the other host
+    # The publisher page that redirects to the other host (its robots.txt, asked first, is refused too).
+    assert stats["newscrawl/refused/request"] >= 1
 
 
 def test_csv_neutralises_formulas_and_the_database_keeps_the_text(fault_crawl):
@@ -305,3 +307,18 @@ def test_a_publisher_name_that_resolves_to_an_internal_address_is_never_fetched(
     with sqlite3.connect(tmp_path / "a.db") as conn:
         assert conn.execute("SELECT body FROM articles WHERE maghress_id = 5010050").fetchone() == (
             "Le corps sur Maghress.",)
+
+
+def test_a_crawl_that_cannot_open_its_database_fails_with_its_own_exit_code_and_no_secret(tmp_path):
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql://newscrawl:userinfo-secret@127.0.0.1:{port}/archive?password=query-secret"
+    with FixtureServer(SITE) as server:
+        result = run_crawl(f"{server.origin}/fr/lopinion", url, tmp_path)
+        assert server.requests == []  # nothing fetched for an archive that cannot be written
+    assert result.returncode == 6, result.log[-3000:]
+    assert result.stats["finish_reason"] == "start_error"
+    assert "secret" not in result.log

@@ -126,20 +126,10 @@ def test_the_browser_reaches_no_host_the_crawl_may_not(tmp_path):
     """Behind the host guard: a rendered page whose script navigates to another loopback address, and one
     whose server redirects there, make the browser fetch nothing from it (Playwright's interception never
     sees redirects; the browser's proxy does)."""
-    import shutil
-
-    from .support.mirrors import add_listing_entry, maghress_article
-
-    site = tmp_path / "site"
-    shutil.copytree(SITE_JS, site)
-    escapes = {
+    site = _js_site_with(tmp_path, {
         6000003: ("{{ORIGIN}}/Script-escape_a30003.html", "Un script qui part ailleurs"),
         6000004: ("{{ORIGIN}}/go/escape", "Un serveur qui redirige ailleurs"),
-    }
-    for maghress_id, (link, title) in escapes.items():
-        (site / "fr" / "lopinion" / f"{maghress_id}.html").write_text(
-            maghress_article(title, f"<p>{title}.</p>", source_link=link), "utf-8")
-        add_listing_entry(site, "lopinion", f'<li><a href="/fr/lopinion/{maghress_id}">{title}</a></li>')
+    })
     (site / "Script-escape_a30003.html").write_text(
         '<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title>'
         '<script>location.href = "{{OTHER}}/stolen-by-script";</script></head>'
@@ -163,5 +153,79 @@ def test_the_browser_reaches_no_host_the_crawl_may_not(tmp_path):
     assert set(bodies) >= {6000003, 6000004}  # the others are stored from what could be fetched
 
 
+def _js_site_with(tmp_path: Path, articles: dict[int, tuple[str, str]]) -> Path:
+    """A copy of the JavaScript site with more L'Opinion articles: id -> (source link, title)."""
+    import shutil
+
+    from .support.mirrors import add_listing_entry, maghress_article
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE_JS, site)
+    for maghress_id, (link, title) in articles.items():
+        (site / "fr" / "lopinion" / f"{maghress_id}.html").write_text(
+            maghress_article(title, f"<p>{title}.</p>", source_link=link), "utf-8")
+        add_listing_entry(site, "lopinion", f'<li><a href="/fr/lopinion/{maghress_id}">{title}</a></li>')
+    return site
+
+
 def other_origin(server) -> str:
     return server.origin
+
+
+def test_a_rendered_page_sends_no_udp_and_reaches_no_other_port_of_the_sites_host(tmp_path):
+    """WebRTC would send STUN over UDP straight from the browser, around its proxy; and on a loopback mirror
+    every other local service shares the mirror's host. Neither may be reached by a rendered page."""
+    import socket
+    import threading
+
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.2)
+    received: list[bytes] = []
+    listening = threading.Event()
+    listening.set()
+
+    def listen():
+        while listening.is_set():
+            try:
+                received.append(udp.recv(2048))
+            except OSError:
+                continue
+
+    pages = {
+        6000005: ("{{ORIGIN}}/Webrtc_a30005.html", "Une page qui parle en UDP"),
+        6000006: ("{{ORIGIN}}/Port_a30006.html", "Une page qui vise un autre port"),
+    }
+    site = _js_site_with(tmp_path, pages)
+    article = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title>{script}'
+               # Loaded slowly: the page stays open (its load event waits) while the script above runs.
+               '<script src="/slow.js"></script></head>'
+               '<body><div id="z_col1"><div class="titre"><h1>{title}</h1></div>'
+               '<div class="texte"><p>Texte.</p></div></div></body></html>')
+    stun = ('<script>var pc = new RTCPeerConnection({iceServers: [{urls: "stun:127.0.0.1:%d"}]});'
+            'pc.createDataChannel("x"); pc.createOffer().then(function (o) { return pc.setLocalDescription(o); });'
+            '</script>' % udp.getsockname()[1])
+    (site / "Webrtc_a30005.html").write_text(article.format(script=stun, title=pages[6000005][1]), "utf-8")
+    (site / "Port_a30006.html").write_text(article.format(
+        script='<script>fetch("{{SERVICE}}/from-script"); var i = new Image(); i.src = "{{SERVICE}}/i.png";</script>',
+        title=pages[6000006][1]), "utf-8")
+    (site / "slow.js").write_text("var loaded = true;", "utf-8")
+    (site / "_routes.json").write_text(json.dumps({"/slow.js": {"delay": 2}}))
+    service_root = tmp_path / "service"
+    service_root.mkdir()
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    try:
+        with FixtureServer(service_root) as service, \
+                FixtureServer(site, variables={"SERVICE": service.origin}) as server:
+            result = run_crawl(f"{server.origin}/fr/lopinion", f"sqlite:///{tmp_path / 'a.db'}", tmp_path,
+                               settings={"NEWSCRAWL_RENDER_MODES": json.dumps({"127.0.0.1": "always"})})
+            assert service.requests == []
+            assert "/slow.js" in server.requests  # the pages were rendered, scripts and all
+    finally:
+        listening.clear()
+        thread.join(5)
+        udp.close()
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["newscrawl/render/rendered"] >= 2
+    assert received == []  # no STUN packet reached the port

@@ -1,6 +1,7 @@
 """Item pipelines: validate -> deduplicate -> store.
 
-- ``ValidatePipeline`` drops what cannot be an article (no URL, no title).
+- ``ValidatePipeline`` cuts values longer than newscrawl stores (``items.FIELD_MAX_CHARS``) and drops what
+  cannot be an article (no URL, no title).
 - ``DeduplicatePipeline`` computes each item's story keys once (``newscrawl.store.keys``)
   and decides what it is: a new article, a stored article seen again (same
   Maghress key: its row is updated), or another copy of a story already
@@ -25,6 +26,7 @@ from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from newscrawl import statkeys
+from newscrawl.items import AUTHOR_MAX_CHARS, FIELD_MAX_CHARS, MAX_AUTHORS, URL_FIELDS
 from newscrawl.store.keys import MIN_BODY_WORDS, StoryKeys, article_key, story_keys, titles_agree
 
 logger = logging.getLogger(__name__)
@@ -58,12 +60,37 @@ class ValidatePipeline(_CrawlerPipeline):
     REQUIRED = ("url", "title")
 
     def process_item(self, item: Any) -> Any:
+        for field in capped_fields(item):
+            self.stats.inc_value(f"{statkeys.CAPPED_FIELD}/{field}")
+            logger.info("%s of %s was longer than newscrawl stores: cut", field, item.get("url"))
         for field in self.REQUIRED:
             if not item.get(field):
                 if key := article_key(item.get("url")):
                     self.store.frontier_failed(key, item["url"], f"no {field} found on the page")
                 raise self.drop(f"missing_{field}", f"Article without {field}: {item.get('url') or dict(item)}")
         return item
+
+
+def capped_fields(item: Any) -> list[str]:
+    """Cuts ``item``'s values to ``FIELD_MAX_CHARS`` (a text at its last word within the cap, a URL dropped) and
+    its authors to ``MAX_AUTHORS`` names of ``AUTHOR_MAX_CHARS``; returns the fields it cut."""
+    cut = []
+    for field, limit in FIELD_MAX_CHARS.items():
+        value = item.get(field)
+        if isinstance(value, str) and len(value) > limit:
+            cut.append(field)
+            item[field] = "" if field in URL_FIELDS else _cut_at_word(value, limit)
+    authors = item.get("authors") or []
+    if len(authors) > MAX_AUTHORS or any(len(name) > AUTHOR_MAX_CHARS for name in authors):
+        cut.append("authors")
+        item["authors"] = [_cut_at_word(name, AUTHOR_MAX_CHARS) for name in authors[:MAX_AUTHORS]]
+    return cut
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    head = text[:limit]
+    space = head.rfind(" ", limit - 200)  # a word boundary near the cap, if there is one
+    return (head[:space] if space > 0 else head).rstrip()
 
 
 class DeduplicatePipeline(_CrawlerPipeline):

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy.extensions.memusage import MemoryUsage
+from scrapy.settings import SETTINGS_PRIORITIES
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ CHROMIUM_ARGS = [
     "--disable-default-apps",
     "--disable-extensions",
     "--mute-audio",
+    # WebRTC would send UDP (STUN, media) straight from the browser, around the proxy that applies the host
+    # policy: only through the proxy, which carries no UDP, so none at all.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]
 
 # What a rendered article page never needs: blocked before it is fetched.
@@ -81,7 +86,11 @@ class RenderingAddon:
         if browser is None:
             return
         handler = "newscrawl.crawl.playwright_handler.OnDemandPlaywrightHandler"
-        settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="addon")
+        # Added to the project's handlers (which turn file:, ftp: and s3: off), at their priority: an add-on's
+        # own priority is below the project's, and a dict set there would be ignored.
+        handlers = {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler}
+        settings.set("DOWNLOAD_HANDLERS", handlers, priority=max(settings.getpriority("DOWNLOAD_HANDLERS") or 0,
+                                                                 SETTINGS_PRIORITIES["addon"]))
         settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="addon")
         settings.set(
             "PLAYWRIGHT_LAUNCH_OPTIONS",

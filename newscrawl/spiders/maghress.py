@@ -98,7 +98,7 @@ class MaghressSpider(scrapy.Spider):
     @cached_property
     def assembler(self) -> Assembler:
         """Reads and assembles the two pages of an article, counting in the crawl's stats (set once it starts)."""
-        return Assembler(self.crawler.stats, self.logger)
+        return Assembler(self.crawler.stats, self.logger, self.args.publisher_hosts)
 
     @cached_property
     def render_policy(self) -> RenderPolicy:
@@ -413,6 +413,23 @@ class MaghressSpider(scrapy.Spider):
         if backfill := request.cb_kwargs.get("backfill"):
             self.crawler.stats.inc_value(f"newscrawl/backfill/failed/{failure.type.__name__}")
             yield from self._id_done(backfill, None)
+
+    def page_failed(self, request: Request, reason: str) -> None:
+        """A page's callback raised (``PageCosts`` caught it): that page fails alone. An article page's or a
+        publisher page's article is recorded in the frontier as failed with the reason (retried by the next
+        runs, then reported); a listing page leaves its walk unfinished, counted as a failed listing page."""
+        kind = request.meta.get(PAGE_KIND)
+        if kind == "listing":
+            source = request.cb_kwargs.get("source") or _listing_source(request.url) or "unknown"
+            self.crawler.stats.inc_value(f"{statkeys.LISTING_FAILED}/{source}")
+            self.crawler.stats.set_value(f"{statkeys.LISTING_LAST_ERROR}/{source}", reason)
+            return
+        if kind == "article":
+            key = request.cb_kwargs.get("key")
+            # (A back-catalogue id was recorded as found before its page was read: the walk goes on.)
+            self._article_failed(ArticleKey.parse(key) if key else article_key(request.url), request.url, reason)
+        elif kind == "publisher" and (read := request.cb_kwargs.get("maghress_page")) is not None:
+            self._article_failed(article_key(read.url), read.url, f"publisher page {request.url[:200]}: {reason}")
 
     def _article_failed(self, key: ArticleKey | None, url: str, reason: str) -> None:
         self.crawler.stats.inc_value(statkeys.FRONTIER_FAILED)

@@ -10,7 +10,9 @@ a request log). Here a route may also make the answer fail::
      "/Slow_a17.html": {"delay": 5},                          # beyond a short DOWNLOAD_TIMEOUT
      "/Big_a18.html": {"pad_bytes": 3000000},                 # over DOWNLOAD_MAXSIZE
      "/Noise_a20.html": {"binary": 4096, "content_type": "text/html"},
-     "/Empty_a21.html": {"empty": true}}
+     "/Empty_a21.html": {"empty": true},
+     "/Bomb_a22.html": {"gzip_bomb": 200000000},             # a small gzip body that expands to 200 MB
+     "/Endless_a23.html": {"endless": true}}                 # a body that never ends (until 30 s have passed)
 
 A fault with ``fail_times`` applies to that many requests, then the path
 behaves normally (a transient fault); without it, to every request. The
@@ -63,7 +65,30 @@ class _FaultHandler(SiteHandler):
         if route.get("empty"):
             self.send(200, b"", "text/html; charset=utf-8", head)
             return True
+        if route.get("gzip_bomb"):
+            body = _gzip_of_zeros(int(route["gzip_bomb"]))
+            self.send(200, body, "text/html; charset=utf-8", head, {"Content-Encoding": "gzip"})
+            return True
+        if route.get("endless"):
+            self._send_endless()
+            return True
         return False
+
+    def _send_endless(self, seconds: float = 30.0) -> None:
+        """A page whose body never ends (no Content-Length, HTTP/1.0-style close): chunks of markup until the
+        client goes away, or ``seconds`` have passed (a bound of the test server's own)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.close_connection = True
+        chunk = b"<p>" + b"encore " * 9000 + b"</p>\n"
+        deadline = time.monotonic() + seconds
+        try:
+            self.wfile.write(b"<html><body>")
+            while time.monotonic() < deadline:
+                self.wfile.write(chunk)
+        except OSError:
+            pass  # the client stopped reading: what a bounded crawler does
 
     def send_page(self, target: str, route: dict, status: int, body: bytes, content_type: str, head: bool) -> None:
         if route.get("pad_bytes"):
@@ -79,6 +104,18 @@ class _FaultHandler(SiteHandler):
         if self.server.cache is not None and not route:
             self.server.cache[target] = (status, body, content_type)
         self.send(status, body, content_type, head)
+
+
+def _gzip_of_zeros(size: int) -> bytes:
+    """gzip of ``size`` zero bytes (~1/1000 of it), compressed in pieces: never ``size`` bytes in memory."""
+    import zlib
+
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+    piece = bytes(1 << 20)
+    out = [compressor.compress(piece) for _ in range(size // len(piece))]
+    out.append(compressor.compress(bytes(size % len(piece))))
+    out.append(compressor.flush())
+    return b"".join(out)
 
 
 class FixtureServer(SiteServer):

@@ -1,0 +1,1 @@
+"""Spiders for tests only (``-s SPIDER_MODULES=newscrawl.spiders,tests.support.spiders``)."""
