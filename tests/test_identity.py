@@ -229,7 +229,11 @@ def test_one_publisher_url_shared_by_different_stories_merges_nothing(mirror, tm
 
 
 def _refused_title() -> str:
-    # Incompressible and long: its index entry is over PostgreSQL's limit (2704 bytes for a btree).
+    return "Un article que la base refuse, quoi qu'il arrive"
+
+
+def _long_title() -> str:
+    # Incompressible and long: its key was over PostgreSQL's limit for a btree entry (2704 bytes).
     rng = random.Random(14)
     return "Titre " + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(20_000))
 
@@ -239,11 +243,17 @@ def test_a_row_the_database_refuses_costs_only_itself(mirror, database_url, tmp_
         maghress_article(_refused_title(), "<p>Un article que la base refuse.</p>"), "utf-8")
     add_listing_entry(mirror, "lopinion", '<li><a href="/fr/lopinion/5010040">Un article refusé</a></li>')
     store = Store(database_url)
-    if store.dialect == "sqlite":
-        # SQLite has no index size limit: a trigger refuses the row as a constraint would.
-        with store.engine.begin() as conn:
+    # A trigger refuses the row as a constraint would.
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
             conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.article_key = 'lopinion/5010040' "
                               "BEGIN SELECT RAISE(ABORT, 'refused by the test''s constraint'); END"))
+        else:
+            conn.execute(text("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                              "IF NEW.article_key = 'lopinion/5010040' THEN "
+                              "RAISE EXCEPTION 'refused by the test''s constraint'; END IF; RETURN NEW; END $$ "
+                              "LANGUAGE plpgsql"))
+            conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse()"))
     store.close()
     with FixtureServer(mirror) as server:
         result = crawl(server, database_url, tmp_path, args={"sources": "lopinion"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import multiprocessing
 from datetime import date
 
@@ -259,7 +260,7 @@ def _version_2_database(url: str) -> None:
 def test_a_version_2_database_is_migrated_and_keeps_every_row(database_url):
     _version_2_database(database_url)
     store = Store(database_url)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     assert store.count() == 3  # nothing lost, the duplicate row included
     # Keys from the URLs, whatever their host; the older of two rows of one article keeps the key.
     with store.engine.connect() as conn:
@@ -335,3 +336,27 @@ def test_same_headline_and_day_is_one_story_within_a_source_only(store):
     same_paper = article(3, title="Cours des devises du mardi 9 décembre 2025", body="Texte C.",
                          source_url="https://www.lopinion.ma/Autre_a3.html")
     assert store.find_match(same_paper).reason == "title_and_date"
+
+
+def test_an_article_with_a_very_long_headline_is_stored_and_found_again(database_url):
+    # Its key was over PostgreSQL's btree entry limit (2704 bytes): that article was refused on every run.
+    rng = random.Random(3)
+    title = "".join(chr(0x4E00 + rng.randrange(20_000)) for _ in range(3000))  # 9 KB in UTF-8, incompressible
+    store = Store(database_url)
+    long = {**article(77), "title": title}
+    assert store.write([long])["inserted"] == 1
+    # The same headline and day from the same source under another key is found through the bounded index.
+    again = {**article(78), "title": title, "body": "Un autre texte, court."}
+    assert store.write([again]) == {"inserted": 0, "updated": 0, "aliased": 1}
+
+
+def test_a_version_3_title_index_is_replaced_by_the_bounded_one(database_url):
+    store = Store(database_url)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_articles_title_key_date"))
+        conn.execute(text("CREATE INDEX ix_articles_title_key_date ON articles (title_key, published_date)"))
+        conn.execute(text("DELETE FROM newscrawl_schema WHERE version = 4"))
+    store.close()
+    store = Store(database_url)
+    assert store.schema_version() == 4
+    assert store.write([{**article(79), "title": "x" * 9000}])["inserted"] == 1

@@ -28,11 +28,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 
+from newscrawl import credentials
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.store.keys import MIN_BODY_WORDS, ArticleKey, StoryKeys, story_keys, titles_agree
 from newscrawl.store import similarity
 from newscrawl.store.schema import (
-    MIGRATIONS, SCHEMA_VERSION, aliases, articles, body_bands, frontier, listing_walks, metadata, rejected, schema_info,
+    MIGRATIONS, SCHEMA_VERSION, TITLE_KEY_INDEXED, TITLE_KEY_PREFIX, aliases, articles, body_bands, frontier,
+    listing_walks, metadata, rejected, schema_info,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,12 +50,20 @@ def engine_url(url: str) -> str:
     return url
 
 
-def safe_url(url: str) -> str:
-    """The URL with its password hidden, for logs and stats."""
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for another database or an in-memory one)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable database URL>"
+        sa_url = make_url(engine_url(url))
+    except Exception:  # noqa: BLE001 - any unparseable URL is no SQLite file
+        return None
+    if sa_url.get_backend_name() != "sqlite" or not sa_url.database or sa_url.database == ":memory:":
+        return None
+    return Path(sa_url.database).expanduser()
+
+
+def safe_url(url: str) -> str:
+    """The URL with every password hidden (user part and query string: ``newscrawl.credentials``), for logs."""
+    return credentials.mask(url)
 
 
 def _now() -> str:
@@ -185,6 +195,7 @@ class Store:
             "article_key": keys.article,
             "source_key": keys.publisher,
             "title_key": keys.title,
+            "title_prefix": (keys.title or "")[:TITLE_KEY_INDEXED] or None,
             "published_date": keys.day,
             "source": keys.source,
             "content_hash": keys.body,
@@ -585,7 +596,7 @@ _MATCH = (
             articles.c.url == bindparam("url"),
             _VIA_ALIAS,
             articles.c.source_key == bindparam("source_key"),
-            and_(articles.c.title_key == bindparam("title_key"),
+            and_(TITLE_KEY_PREFIX == bindparam("title_prefix"), articles.c.title_key == bindparam("title_key"),
                  articles.c.published_date == bindparam("published_date"),
                  articles.c.source == bindparam("source")),
             articles.c.content_hash == bindparam("content_hash"),

@@ -16,14 +16,16 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    func,
     inspect,
+    literal_column,
     text,
 )
 from sqlalchemy.engine import Connection
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -59,7 +61,12 @@ articles = Table(
     Column("article_key", Text),
     Column("body_minhash", LargeBinary),  # similarity.signature(body), for near-identical bodies
 )
-Index("ix_articles_title_key_date", articles.c.title_key, articles.c.published_date)
+#: Characters of the title key the index holds (since version 4): a btree entry has a size limit (2704 bytes in
+#: PostgreSQL), which a long headline's key passed, and then that article was refused on every run. Lookups
+#: compare this prefix (indexed), then the whole key.
+TITLE_KEY_INDEXED = 200
+TITLE_KEY_PREFIX = func.substr(articles.c.title_key, literal_column("1"), literal_column(str(TITLE_KEY_INDEXED)))
+Index("ix_articles_title_key_date", TITLE_KEY_PREFIX, articles.c.published_date)
 Index("ix_articles_content_hash", articles.c.content_hash)
 Index("ix_articles_published_date", articles.c.published_date)
 Index("ix_articles_source", articles.c.source)
@@ -198,5 +205,9 @@ MIGRATIONS: dict[int, list[str | Callable[[Connection], None]]] = {
         "CREATE UNIQUE INDEX ux_articles_article_key ON articles (article_key)",
         "CREATE UNIQUE INDEX ux_article_aliases_article_key ON article_aliases (article_key)",
         _missing_into_frontier,
+    ],
+    4: [
+        "DROP INDEX IF EXISTS ix_articles_title_key_date",
+        f"CREATE INDEX ix_articles_title_key_date ON articles (substr(title_key, 1, {TITLE_KEY_INDEXED}), published_date)",
     ],
 }
