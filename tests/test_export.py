@@ -77,3 +77,40 @@ def test_export_jsonl_to_stdout(tmp_path):
 def test_export_rejects_a_bad_date(tmp_path):
     result = _export("--database", _store(tmp_path), "--since", "01/02/2025")
     assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
+
+
+TEXT_COLUMNS = ("url", "source", "source_name", "source_url", "title", "lead", "body", "authors", "published_date",
+                "published_at", "language", "image_url", "scraped_at", "extractor", "generic_fields")
+
+
+def test_every_text_column_of_the_csv_is_neutralised():
+    out = io.BytesIO()
+    exporter = ArticleCsvItemExporter(out, encoding="utf-8")
+    exporter.start_exporting()
+    exporter.export_item(Article(**{f: ([HOSTILE[0]] if f == "authors" else HOSTILE[0]) for f in TEXT_COLUMNS},
+                                 maghress_id=7))
+    exporter.finish_exporting()
+    rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8"))))
+    row = dict(zip(rows[0], rows[1]))
+    assert {f: row[f] for f in TEXT_COLUMNS} == {f: "'" + HOSTILE[0] for f in TEXT_COLUMNS}
+
+
+def test_export_refuses_a_database_that_does_not_exist(tmp_path):
+    typo = tmp_path / "newscrawl-typo.db"
+    result = _export("--database", f"sqlite:///{typo}", "-o", str(tmp_path / "out.csv"))
+    assert result.returncode == 2 and "no database at" in result.stderr and str(typo) in result.stderr
+    assert not typo.exists()  # no empty archive created in its place
+
+
+def test_status_masks_every_form_of_password(postgresql_admin_url):
+    from .servers import create_database
+
+    url = create_database(postgresql_admin_url, "masked_status")
+    # (The test server trusts local connections: the passwords are ignored, and must never be printed.)
+    user, host = url.split("://", 1)[1].split("@", 1)
+    with_secrets = f"postgresql://{user}:userinfo-secret@{host}?password=query-secret&sslpassword=ssl-secret"
+    result = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "status", "--database", with_secrets],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert "secret" not in output, output
+    assert "password=***" in output and "sslpassword=***" in output

@@ -9,7 +9,11 @@ Scrapy's own command exits 0 whenever the spider ran. This one exits
   articles stay in the frontier and are fetched again next run);
 - 5 when a source, or the whole site, could not be reached: every listing page
   of a source failed, or no request got an answer and nothing was stored
-  (``newscrawl.crawl.extensions.ReachabilityCheck``).
+  (``newscrawl.crawl.extensions.ReachabilityCheck``);
+- 6 when the crawl could not start at all (Scrapy's finish reason ``start_error``):
+  its database could not be opened (a server that does not answer, a URL file
+  that is missing), or the spider's start failed otherwise.
+(1, Scrapy's own, is a bad argument or setting: the crawl never began.)
 
 cron, systemd and scrapyd users then see a failed run, not a quiet one.
 """
@@ -23,6 +27,7 @@ from newscrawl import statkeys
 ALARM_EXIT_CODE = 3
 STORE_EXIT_CODE = statkeys.STORE_EXIT_CODE
 UNREACHABLE_EXIT_CODE = statkeys.UNREACHABLE_EXIT_CODE
+START_ERROR_EXIT_CODE = statkeys.START_ERROR_EXIT_CODE
 
 
 class Command(ScrapyCrawlCommand):
@@ -39,7 +44,9 @@ class Command(ScrapyCrawlCommand):
             return  # (a crawler that failed to start has no stats to read)
         crawler = getattr(self, "_crawler", None)
         stats = crawler.stats.get_stats() if crawler is not None and crawler.stats is not None else {}
-        if stats.get(statkeys.UNREACHABLE):
+        if stats.get("finish_reason") == "start_error":
+            self.exitcode = START_ERROR_EXIT_CODE
+        elif stats.get(statkeys.UNREACHABLE):
             self.exitcode = UNREACHABLE_EXIT_CODE
         elif str(stats.get("finish_reason", "")).startswith("alarm"):
             self.exitcode = ALARM_EXIT_CODE

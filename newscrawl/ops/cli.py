@@ -92,11 +92,27 @@ def _date_arg(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date as YYYY-MM-DD") from None
 
 
+def _missing_database(url: str) -> int | None:
+    """2, after one line, when ``url`` names a SQLite file that does not exist: opening it would create an
+    empty archive and report nothing as if it were there (a typo in --database)."""
+    from newscrawl.store.database import safe_url, sqlite_path
+
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        print(f"newscrawl: no database at {path} ({safe_url(url)}): check --database or NEWSCRAWL_DATABASE_URL",
+              file=sys.stderr)
+        return 2
+    return None
+
+
 def export(args: argparse.Namespace) -> int:
     from newscrawl.store.exporters import csv_cell
     from newscrawl.store import Store
 
-    store = Store(args.database or _default_database_url())
+    url = args.database or _default_database_url()
+    if (missing := _missing_database(url)) is not None:
+        return missing
+    store = Store(url)
     fmt = args.format or ("jsonl" if args.output and args.output.endswith((".jsonl", ".jl")) else "csv")
     rows = store.iter_articles(since=args.since, until=args.until, source=args.source, language=args.language)
     out_ctx = open(args.output, "w", encoding="utf-8", newline="") if args.output and args.output != "-" else nullcontext(sys.stdout)
@@ -139,7 +155,10 @@ def status(args: argparse.Namespace) -> int:
     from newscrawl.store.database import safe_url
 
     max_attempts = args.max_attempts or settings.NEWSCRAWL_MAX_ATTEMPTS
-    store = Store(args.database or _default_database_url())
+    url = args.database or _default_database_url()
+    if (missing := _missing_database(url)) is not None:
+        return missing
+    store = Store(url)
     per_source = store.status(max_attempts, reasons=args.reasons)
     if args.json:
         print(json.dumps({"database": safe_url(store.url), "max_attempts": max_attempts, "sources": per_source},

@@ -44,11 +44,12 @@ import os
 import re
 import time
 import tomllib
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from newscrawl import credentials
 
 logger = logging.getLogger("newscrawl.ops.schedule")
 
@@ -166,7 +167,7 @@ def _positive(value: Any, where: str) -> float:
 def _refuse_secrets(entry: Entry, where: str) -> None:
     """A password in a job's settings or arguments would be written to scrapyd's log and job list."""
     for name, value in {**entry.settings, **entry.args}.items():
-        if "://" in value and urlsplit(value).password:
+        if isinstance(value, str) and credentials.holds_secret(value):
             raise PlanError(f"{where}: {name} holds a password, which scrapyd would write to its log and job "
                             "list; use NEWSCRAWL_DATABASE_URL_FILE (a file the scrapyd service reads) or "
                             "NEWSCRAWL_DATABASE_URL in the scrapyd service's environment (see docs/scheduling.md)")
