@@ -22,5 +22,7 @@ class DistributedAddon:
         # Over our project default (ResumableDupeFilter): the shared seen-set replaces the JOBDIR one.
         settings.set("DUPEFILTER_CLASS", "newscrawl.crawl.distributed.SharedDupeFilter", priority="project")
         settings.set("SCHEDULER_PERSIST", True, priority="addon")  # never flushed by a worker that finishes
+        # JSON, not scrapy-redis's pickle: a Redis entry must never be code the workers run.
+        settings.set("SCHEDULER_SERIALIZER", "newscrawl.crawl.redisqueue", priority="addon")
         settings.set("SCHEDULER_QUEUE_KEY", f"newscrawl:%(spider)s:{crawl}:requests", priority="addon")
         settings.set("SCHEDULER_DUPEFILTER_KEY", f"newscrawl:%(spider)s:{crawl}:seen", priority="addon")
