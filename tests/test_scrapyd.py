@@ -174,6 +174,98 @@ settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = 
     assert count(db) == len(EXPECTED)
 
 
+BAD_PLANS = {
+    "every = true": ('[[job]]\nspider = "lopinion"\nevery = true\n', "every = True"),
+    "every = inf": ('[[job]]\nspider = "lopinion"\nevery = inf\n', "every = inf"),
+    "every = 0.001": ('[[job]]\nspider = "lopinion"\nevery = 0.001\n', "every = 0.001"),
+    "every = [1]": ('[[job]]\nspider = "lopinion"\nevery = [1]\n', "every = [1]"),
+    "args = 5": ('[[job]]\nspider = "lopinion"\nevery = "1h"\nargs = 5\n', "args = 5"),
+    "settings list": ('[[job]]\nspider = "lopinion"\nevery = "1h"\nsettings = ["x"]\n', "settings = ['x']"),
+    "nested setting": ('[[job]]\nspider = "lopinion"\nevery = "1h"\nsettings = { A = { b = 1 } }\n', "settings.A"),
+    "scrapyd = 5": ('[[job]]\nspider = "lopinion"\nevery = "1h"\nscrapyd = 5\n', "scrapyd = 5"),
+    "spider = 7": ('[[job]]\nspider = 7\nevery = "1h"\n', "spider = 7"),
+    "cron = 5": ('[[job]]\nspider = "lopinion"\ncron = 5\n', "cron = 5"),
+    "timeout = inf": ('[[job]]\nspider = "lopinion"\nevery = "1h"\ntimeout = inf\n', "timeout = inf"),
+    "timeout text": ('[[job]]\nspider = "lopinion"\nevery = "1h"\ntimeout = "3"\n', "timeout = '3'"),
+    "defaults list": ('defaults = [1]\n[[job]]\nspider = "lopinion"\nevery = "1h"\n', "[defaults]"),
+    "job table": ('[job]\nspider = "lopinion"\n', "[[job]]"),
+    "typo": ('[[job]]\nspider = "lopinion"\nevry = "1h"\n', "unknown key 'evry'"),
+    "password in query": ('[[job]]\nspider = "lopinion"\nevery = "1h"\n'
+                          'settings = { NEWSCRAWL_DATABASE_URL = "postgresql://db/x?password=pw" }\n', "holds a password"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_PLANS))
+def test_every_bad_plan_is_refused_at_start_with_one_line(name, tmp_path):
+    from newscrawl.ops.schedule import PlanError, load_plan
+
+    text, message = BAD_PLANS[name]
+    plan = tmp_path / "plan.toml"
+    plan.write_text(text)
+    with pytest.raises(PlanError) as refused:
+        load_plan(plan)
+    assert message in str(refused.value)
+
+
+def test_a_bad_plan_exits_2_without_a_traceback(tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(BAD_PLANS["every = inf"][0])
+    result = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan)], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "every = inf" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content", ['{"hourly http://n:6800": ', "[1, 2]", '{"hourly http://n:6800": "yesterday"}',
+                                     '{"hourly http://n:6800": 5}', "\udcff"])
+def test_a_damaged_state_file_is_refused_at_start_with_one_line(content, tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[job]]\nname = "hourly"\nspider = "lopinion"\nevery = "1h"\nscrapyd = "http://n:6800"\n')
+    state = tmp_path / "plan.state.json"
+    state.write_bytes(content.encode("utf-8", "surrogateescape"))
+    result = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan), "--once"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "state file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_node_that_trickles_its_answer_does_not_hold_a_call_past_its_deadline(tmp_path):
+    """A node that sends a byte every half second never trips a per-read timeout; the call's total deadline
+    (twice ``timeout``) ends it."""
+    import socket
+    import threading
+
+    from newscrawl.ops.schedule import ScrapydNode
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = server.accept()
+        with conn:
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 900\r\n\r\n" + b" " * 900:
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.5)
+
+    threading.Thread(target=trickle, daemon=True).start()
+    node = ScrapydNode(f"http://127.0.0.1:{server.getsockname()[1]}", None, None, timeout=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            node.jobs("newscrawl")
+        # The trickle would take 8 minutes; the deadline is 2 s (generous bound for a busy machine).
+        assert time.monotonic() - started < 30
+    finally:
+        stop.set()
+        server.close()
+
+
 def test_plan_errors_are_reported_clearly(tmp_path):
     plan = tmp_path / "plan.toml"
     plan.write_text('[[job]]\nspider = "lopinion"\ncron = "every hour"\n')
@@ -204,13 +296,48 @@ scrapyd = ["http://127.0.0.1:{silent.getsockname()[1]}", "{url}"]
 args = {{ start_url = "{site_server.origin}/fr/lopinion" }}
 settings = {{ NEWSCRAWL_DATABASE_URL = "sqlite:///{db}", AUTOTHROTTLE_ENABLED = "False" }}
 """)
-        run = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan), "--stop-after", "6"],
-                             cwd=REPO, capture_output=True, text=True, timeout=60)
+        # Waits for what it must see in the scheduler's log, not for a wall-clock time: on a busy machine its
+        # start-up alone may take seconds.
+        seen = _run_until(
+            [sys.executable, "-m", "newscrawl.ops.cli", "schedule", str(plan)],
+            [f"scheduled lopinion on {url}",  # the other node is served
+             "retrying in"],  # the silent one is tried again later
+        )
         silent.close()
-        assert run.returncode == 0, run.stderr
-        assert f"scheduled lopinion on {url}" in run.stderr  # the other node is served
-        assert "timed out" in run.stderr and "retrying in" in run.stderr  # the silent one is tried again later
+        assert "timed out" in seen
         wait_finished(url, [j["id"] for j in jobs(url)["pending"] + jobs(url)["running"]])
+
+
+def _run_until(command: list[str], wanted: list[str], deadline: float = 120.0) -> str:
+    """Run ``command`` until every line of ``wanted`` appeared in its log (or ``deadline`` passed, a failure),
+    then stop it with Ctrl-C; returns its log."""
+    import signal
+    import threading
+
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    done = threading.Event()
+
+    def read():
+        for line in proc.stderr:
+            lines.append(line)
+            if all(any(w in seen for seen in lines) for w in wanted):
+                done.set()
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    done.wait(deadline)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = "".join(lines)
+    for w in wanted:
+        assert w in log, log[-3000:]
+    assert proc.returncode == 0, log[-3000:]
+    return log
 
 
 def test_a_long_running_job_is_looked_at_a_bounded_number_of_times(egg, tmp_path):

@@ -7,6 +7,7 @@ A plan is a TOML file of entries::
     project = "newscrawl"
     # username = "..."; password_env = "SCRAPYD_PASSWORD"   (credentials, when scrapyd asks)
     # timeout = 10                          # seconds to connect to a node, and again to read its answer
+    #                                         (a call never takes longer than twice that)
 
     [[job]]
     name = "lopinion-hourly"                 # unique; the state file remembers runs by name
@@ -40,8 +41,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -101,50 +104,96 @@ class Entry:
         return pairs
 
 
+#: The longest interval or timeout a plan may give, in seconds (a year): past it, date arithmetic overflows.
+_MAX_SECONDS = 366 * 86400
+
+
 def parse_interval(value: Any, where: str) -> float:
-    if isinstance(value, (int, float)) and value > 0:
-        return float(value)
-    m = _INTERVAL.match(str(value))
-    if not m or float(m.group(1)) <= 0:
-        raise PlanError(f"{where}: every = {value!r} is not an interval such as 90s, 30m, 1h or 1d")
-    return float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "").lower() or None]
+    """Seconds of ``every``: a number of seconds, or "90s", "30m", "1h", "1d"; at least one second."""
+    seconds = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _INTERVAL.match(value)):
+        seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "").lower() or None]
+    if seconds is None or not math.isfinite(seconds) or not 1 <= seconds <= _MAX_SECONDS:
+        raise PlanError(f"{where}: every = {value!r} is not an interval such as 90s, 30m, 1h or 1d "
+                        "(from one second to a year)")
+    return seconds
+
+
+def _table(value: Any, what: str, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise PlanError(f"{where}: {what} = {value!r}: expected a table such as {{ name = \"value\" }}")
+    bad = [k for k, v in value.items() if not isinstance(v, (str, int, float, bool))]
+    if bad:
+        raise PlanError(f"{where}: {what}.{bad[0]} = {value[bad[0]]!r}: expected a string, number or boolean")
+    return value
+
+
+def _text(value: Any, what: str, where: str, required: bool = False) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise PlanError(f"{where}: {what} = {value!r}: expected a non-empty string")
+    return value
+
+
+def _nodes(value: Any, where: str) -> list[str]:
+    nodes = [value] if isinstance(value, str) else value
+    if not isinstance(nodes, list) or not nodes or not all(isinstance(n, str) and n.startswith(("http://", "https://"))
+                                                          for n in nodes):
+        raise PlanError(f"{where}: scrapyd = {value!r}: expected a URL or a list of URLs (http://host:6800)")
+    return [n.rstrip("/") for n in nodes]  # a trailing slash makes scrapyd answer 404
+
+
+_KNOWN_KEYS = frozenset({"name", "spider", "cron", "every", "args", "settings", "scrapyd", "project", "username",
+                         "password", "password_env", "timeout"})
 
 
 def load_plan(path: str | Path) -> list[Entry]:
+    """The plan's entries, every value checked: a plan the scheduler cannot follow is refused whole, with one
+    line saying where and why, before anything is submitted."""
     try:
         data = tomllib.loads(Path(path).read_text("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PlanError(f"{path}: {exc}") from None
     defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise PlanError(f"{path}: [defaults] must be a table")
+    jobs = data.get("job", [])
+    if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
+        raise PlanError(f"{path}: jobs are [[job]] tables")
     entries: list[Entry] = []
-    for index, raw in enumerate(data.get("job", []), start=1):
+    for index, raw in enumerate(jobs, start=1):
         merged = {**defaults, **raw}
         where = f"{path}: job #{index} ({merged.get('name', 'unnamed')})"
+        if unknown := sorted(set(merged) - _KNOWN_KEYS):
+            raise PlanError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KNOWN_KEYS))})")
         if not merged.get("spider"):
             raise PlanError(f"{where}: 'spider' is missing")
-        if bool(merged.get("cron")) == bool(merged.get("every")):
+        spider = _text(merged["spider"], "spider", where, required=True)
+        if ("cron" in merged) == ("every" in merged):
             raise PlanError(f"{where}: give either 'cron' or 'every'")
-        if merged.get("cron"):
+        cron = _text(merged.get("cron"), "cron", where)
+        if cron is not None:
             from croniter import croniter
 
-            if not croniter.is_valid(merged["cron"]):
-                raise PlanError(f"{where}: cron = {merged['cron']!r} is not a cron expression")
-        nodes = merged.get("scrapyd") or ["http://127.0.0.1:6800"]
-        nodes = [nodes] if isinstance(nodes, str) else list(nodes)
-        password = merged.get("password")
+            if not croniter.is_valid(cron):
+                raise PlanError(f"{where}: cron = {cron!r} is not a cron expression")
+        password = _text(merged.get("password"), "password", where)
         if merged.get("password_env"):
-            password = os.environ.get(merged["password_env"])
+            password = os.environ.get(_text(merged["password_env"], "password_env", where))
         entries.append(
             Entry(
-                name=merged.get("name") or f"{merged['spider']}-{index}",
-                spider=merged["spider"],
-                nodes=[n.rstrip("/") for n in nodes],  # a trailing slash makes scrapyd answer 404
-                project=merged.get("project", "newscrawl"),
-                cron=merged.get("cron"),
-                every=parse_interval(merged["every"], where) if merged.get("every") else None,
-                args={k: str(v) for k, v in merged.get("args", {}).items()},
-                settings={k: str(v) for k, v in merged.get("settings", {}).items()},
-                username=merged.get("username"),
+                name=_text(merged.get("name"), "name", where) or f"{spider}-{index}",
+                spider=spider,
+                nodes=_nodes(merged.get("scrapyd", ["http://127.0.0.1:6800"]), where),
+                project=_text(merged.get("project", "newscrawl"), "project", where, required=True),
+                cron=cron,
+                every=parse_interval(merged["every"], where) if "every" in merged else None,
+                args={k: str(v) for k, v in _table(merged.get("args", {}), "args", where).items()},
+                settings={k: str(v) for k, v in _table(merged.get("settings", {}), "settings", where).items()},
+                username=_text(merged.get("username"), "username", where),
                 password=password,
                 timeout=_positive(merged.get("timeout", 10), f"{where}: timeout"),
             )
@@ -159,9 +208,9 @@ def load_plan(path: str | Path) -> list[Entry]:
 
 
 def _positive(value: Any, where: str) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= _MAX_SECONDS:
         return float(value)
-    raise PlanError(f"{where} = {value!r}: expected a number of seconds above 0")
+    raise PlanError(f"{where} = {value!r}: expected a number of seconds above 0 (at most a year)")
 
 
 def _refuse_secrets(entry: Entry, where: str) -> None:
@@ -189,9 +238,13 @@ class ScrapydNode:
         if username:
             self.session.auth = (username, password or "")
         self.timeout = (timeout, timeout)
+        # requests' read timeout is per read: a node that sends a byte every second never reaches it. Each
+        # call as a whole ends by this deadline.
+        self.deadline = 2 * timeout
 
     def _call(self, method: str, endpoint: str, **kwargs) -> dict:
-        response = self.session.request(method, f"{self.url}/{endpoint}.json", timeout=self.timeout, **kwargs)
+        response = _within(self.deadline, self.session.request, method, f"{self.url}/{endpoint}.json",
+                           timeout=self.timeout, **kwargs)
         try:
             answer = response.json()
         except ValueError:
@@ -207,15 +260,52 @@ class ScrapydNode:
         return self._call("POST", "schedule", data=[*args, ("project", project), ("spider", spider)])["jobid"]
 
 
+def _within(seconds: float, function, *args, **kwargs):
+    """``function(*args, **kwargs)``, or ``TimeoutError`` once ``seconds`` have passed. (The call goes on in a
+    daemon thread until its own per-read timeout or the node ends it; the scheduler does not wait for it.)"""
+    outcome: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=call, daemon=True, name="scrapyd-call")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"no complete answer within {seconds:g} s (timed out)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+class StateError(ValueError):
+    """The state file cannot be read: the scheduler would forget or repeat runs."""
+
+
 class State:
     """Last submission time per (entry, node), persisted as JSON next to the plan."""
 
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.data: dict[str, str] = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            self.data = {}
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            text = "{}"  # never run yet
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"state file {path}: {exc}") from None
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            for value in data.values():
+                datetime.fromisoformat(value)
+        except (ValueError, TypeError) as exc:
+            raise StateError(f"state file {path} is damaged ({_short(exc)}): fix it, or remove it to start "
+                             "afresh (every entry is then due once)") from None
+        self.data: dict[str, str] = data
 
     def last_run(self, entry: Entry, node: str) -> datetime | None:
         value = self.data.get(f"{entry.name} {node}")
@@ -324,7 +414,11 @@ def main(plan: str, once: bool, state_path: str | None, stop_after: float | None
     except PlanError as exc:
         logger.error("%s", exc)
         return 2
-    state = State(Path(state_path) if state_path else Path(plan).with_suffix(".state.json"))
+    try:
+        state = State(Path(state_path) if state_path else Path(plan).with_suffix(".state.json"))
+    except StateError as exc:
+        logger.error("%s", exc)
+        return 2
     scheduler = Scheduler(entries, state)
     if not once:
         logger.info("Scheduling %d entries from %s (state: %s)", len(entries), plan, state.path)
