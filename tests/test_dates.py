@@ -352,3 +352,10 @@ def test_the_publication_moment_is_the_most_precise_candidate_of_the_first_ones_
     assert publication_moment([day, None, utc]) == utc
     assert publication_moment([day, parse_date("2024-09-04T10:00:00+01:00")]) == day
     assert publication_moment([]) is None
+
+
+@pytest.mark.parametrize("text, minutes", [("2025-06-08T10:30:00+05:30", 330), ("2025-06-08T10:30:00-03:45", -225),
+                                           ("08/06/2025 10:30 GMT+5:30", 330), ("2025-06-08T10:30:00+0545", 345)])
+def test_an_offset_keeps_its_minutes(text, minutes):
+    value = parse_date(text)
+    assert value.utcoffset().total_seconds() == minutes * 60

@@ -76,9 +76,13 @@ def test_an_article_that_failed_through_a_whole_run_is_stored_by_the_next(mirror
         assert first.stats["newscrawl/frontier/failed"] == 1
         del server.site.routes["/fr/lopinion/5010011"]
         server.clear_log()
-        second = crawl(server, database_url, tmp_path)
+        # One request at a time, so that the server's log is the order the crawl asked in.
+        second = crawl(server, database_url, tmp_path, settings={"CONCURRENT_REQUESTS": "1"})
         assert second.returncode == 0, second.log[-3000:]
         assert article_pages(server) == ["/fr/lopinion/5010011"]  # and no other article again
+        # What the archive owes comes first: before any listing page.
+        listings = [i for i, p in enumerate(server.requests) if p.startswith("/fr/") and not p.rsplit("/", 1)[1].isdigit()]
+        assert server.requests.index("/fr/lopinion/5010011") < min(listings), server.requests
         assert "/fr/lopinion?page=3" not in server.requests  # found from the frontier, not by walking the listing
     assert rows(database_url)["lopinion/5010011"]["title"].startswith("CA FIFA 25")
     store = Store(database_url)
