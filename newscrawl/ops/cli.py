@@ -77,7 +77,10 @@ def demo(args: argparse.Namespace) -> int:
     for field in ARTICLE_FIELDS:
         have = sum(1 for a in articles if a.get(field) not in (None, "", []))
         print(f"  {field:<15} {have:>3} / {len(articles)}")
-    with_csv = sum(1 for _ in csv.DictReader(feed.open(encoding="utf-8"))) if feed.exists() else 0
+    # (Cells are at most items.FIELD_MAX_CHARS, under csv's default limit; a feed written by an older version
+    # may hold longer ones, which its reader must take too.)
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+    with_csv = sum(1 for _ in csv.DictReader(feed.open(encoding="utf-8", newline=""))) if feed.exists() else 0
     print(f"CSV feed: {feed} ({with_csv} rows)")
     return crawl.returncode
 

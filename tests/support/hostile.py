@@ -59,7 +59,7 @@ def payloads(size: int = SIZE) -> dict[str, dict[str, str]]:
         "spaces_and_separators": {"text": _repeat(" | - ", size), "attr": _repeat(" - | ", size)},
         "scripts_unclosed": {"text": _repeat("<script>x", size // 2) + _repeat("<style>y", size // 2)},
         "many_links": {"text": "".join(f'<li><a href="/fr/lopinion/{i}">Lire aussi : un titre de plus {i}</a></li>'
-                                       for i in range(size // 60))},
+                                       for i in range(size // 300))},
         "megabyte_attribute": {"text": '<a href="/' + "x" * (size * 6) + '">lien</a><img src="' + "y" * (size * 6) + '">',
                                "attr": "z" * (size * 6)},
         "jsonld_odd_types": {"text": "texte", "jsonld": weird_jsonld},
