@@ -154,3 +154,10 @@ NEWSCRAWL_RENDER_MAX_PAGES = 2  # pages open at once per context
 NEWSCRAWL_REDIS_URL = ""
 NEWSCRAWL_CRAWL_ID = ""  # workers of one crawl share it; default "default"
 NEWSCRAWL_REDIS_RESUME = False  # True: continue a crawl whose workers all died, instead of starting it afresh
+# A worker's lease on a request it took from the shared queue: renewed every HEARTBEAT seconds while it works,
+# handed to another worker only once expired (its worker killed, or stopped past it). 30 s: a loaded 2-core
+# machine blocks a worker's reactor for seconds, never for half a minute.
+NEWSCRAWL_REDIS_LEASE = 30.0
+NEWSCRAWL_REDIS_HEARTBEAT = 3.0
+# Seconds a run's keys outlive its last worker (a killed crawl's queue, for NEWSCRAWL_REDIS_RESUME).
+NEWSCRAWL_REDIS_KEEP = 86400

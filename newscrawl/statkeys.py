@@ -14,6 +14,11 @@ DROP_DUPLICATE_IN_RUN = "duplicate_in_run"  # the same key handled earlier in th
 # Pages the spider read (the layout alarm compares the articles stored with them).
 ARTICLE_PAGES = "newscrawl/article/pages"  # Maghress article pages parsed
 ARTICLE_BEFORE_SINCE = "newscrawl/article/before_since"  # ... of which older than ``since``: not stored
+# Articles whose Maghress page handed them on to a publisher page (its request, or one in flight), and articles
+# built here from a publisher page's outcome. Equal in one process; in a distributed crawl another worker may
+# read the publisher page, and build the article there.
+ARTICLE_HANDED_ON = "newscrawl/article/handed_on"
+ARTICLE_TAKEN_BACK = "newscrawl/article/from_publisher_page"
 LISTING_EMPTY = "newscrawl/listing/empty"  # listing pages without a single article link
 
 #: Per publisher parser: ``<PUBLISHER>/<parser>/pages``, ``…/found/<field>``, ``…/errors`` (the alarm's coverage).

@@ -41,10 +41,16 @@ def redis_url():
         yield url
 
 
+#: Leases of the tests' workers: short, so that a killed or stopped worker's work comes back within seconds, and
+#: still well above what a busy machine blocks a worker's reactor for (the heartbeat renews them every 0.5 s).
+LEASE_SECONDS = 8
+
+
 def start_worker(origin: str, database_url: str, redis_url: str, workdir, name: str, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "scrapy", "crawl", "lopinion", "-a", f"start_url={origin}/fr/lopinion",
                "-s", f"NEWSCRAWL_DATABASE_URL={database_url}", "-s", f"NEWSCRAWL_REDIS_URL={redis_url}",
                "-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"NEWSCRAWL_STATS_FILE={workdir / (name + '.json')}",
+               "-s", f"NEWSCRAWL_REDIS_LEASE={LEASE_SECONDS}", "-s", "NEWSCRAWL_REDIS_HEARTBEAT=0.5",
                "-O", str(workdir / f"{name}.csv"), *extra]
     log = (workdir / f"{name}.log").open("w")
     return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
@@ -104,6 +110,7 @@ def test_three_workers_on_postgresql(mirror, redis_url, tmp_path, postgresql_adm
 
 def test_a_worker_killed_halfway_leaves_nothing_missing(mirror, redis_url, tmp_path):
     server, ids = mirror
+    server.clear_log()
     database_url = f"sqlite:///{tmp_path / 'a.db'}"
     names = ["k1", "k2", "k3"]
     server.delay = 0.02  # every page takes a moment: the worker killed holds pages in flight
@@ -125,8 +132,12 @@ def test_a_worker_killed_halfway_leaves_nothing_missing(mirror, redis_url, tmp_p
     stored = {a["maghress_id"] for a in Store(database_url).iter_articles()}
     assert stored == set(ids) and Store(database_url).count() == N
     assert sum(s.get("newscrawl/store/inserted", 0) for s in stats) > 0
-    # What the dead worker had taken was queued again by a survivor (else it would be missing above).
-    assert sum(s.get("newscrawl/distributed/requeued", 0) for s in stats) > 0
+    # What the dead worker had taken came back: its leases expired, and what it had read and not written was
+    # queued again by a survivor (else it would be missing above).
+    came_back = sum(s.get("newscrawl/distributed/leases/expired", 0) + s.get("newscrawl/distributed/requeued", 0)
+                    for s in stats)
+    assert came_back > 0
+    assert len(_fetched_twice(server)) <= came_back  # nothing else fetched twice
 
 
 def test_without_redis_nothing_changes(tmp_path):
@@ -169,9 +180,10 @@ def test_articles_waiting_for_a_publisher_page_another_worker_claimed_are_not_lo
     publisher_page = "/Khamssa-w-Khmiss-Jaylann-le-retour-manifeste_a22940.html"
     database_url = f"sqlite:///{tmp_path / 'a.db'}"
     with FixtureServer(site_copy) as server:
-        # The claim of a worker of this crawl that is fetching the page (resumed crawl: its keys are kept).
-        redis.Redis.from_url(redis_url).sadd("newscrawl:lopinion:default:publishers",
-                                             canonical_key(server.origin + publisher_page))
+        # The claim of a worker of this crawl's run that is fetching the page (a resumed run: its keys are kept).
+        shared = redis.Redis.from_url(redis_url)
+        shared.set("newscrawl:lopinion:default:last-run", "r0")
+        shared.sadd("newscrawl:lopinion:default:r0:publishers", canonical_key(server.origin + publisher_page))
         worker = start_worker(server.origin, database_url, redis_url, tmp_path, "w", "-s", "NEWSCRAWL_REDIS_RESUME=true")
         (stats,) = finish([worker], tmp_path, ["w"])
         assert not [p for p in server.requests if p.startswith(publisher_page)]
@@ -215,10 +227,118 @@ def test_three_workers_share_a_back_catalogue_and_a_killed_one_loses_nothing(mir
     stored = {a["maghress_id"] for a in Store(database_url).iter_articles()}
     assert stored == set(ids) and Store(database_url).count() == N  # every article once, none lost
     # Every id asked at most once, but for those the killed worker held (asked again, by a survivor).
-    requeued = sum(s.get("newscrawl/distributed/requeued", 0) for s in stats)
-    assert sum(c - 1 for c in article_pages.values()) <= requeued
+    came_back = sum(s.get("newscrawl/distributed/requeued", 0) + s.get("newscrawl/distributed/leases/expired", 0)
+                    for s in stats)
+    assert sum(c - 1 for c in article_pages.values()) <= came_back
     assert "/fr/lopinion" not in article_pages  # no listing: the ids alone
     # The walk stopped after 10 misses in id order, within the shared window, not 400 ids later.
     assert max(int(p.rsplit("/", 1)[1]) for p in article_pages) <= max(ids) + 10 + 64 + 16
     # The survivors both fetched article pages: the work was shared.
     assert all(s.get("newscrawl/article/pages", 0) > 0 for s in stats), [s.get("newscrawl/article/pages") for s in stats]
+
+
+
+# -- leases: every page once at real-site latency, on a busy machine ------------------------------------------
+
+SLOW_N = 60
+
+
+@pytest.fixture(scope="module")
+def slow_mirror(tmp_path_factory):
+    """A mirror whose every page answers in half a second, as real sites do, and a CPU-bound process beside it."""
+    root = tmp_path_factory.mktemp("slow-mirror")
+    ids = generate(root, SLOW_N)
+    busy = subprocess.Popen(["yes"], stdout=subprocess.DEVNULL)
+    try:
+        with FixtureServer(root, cache=True, delay=0.5) as server:
+            yield server, ids
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+def _holds_leases(redis_url: str, pid: int) -> bool:
+    from newscrawl.crawl.distributed import describe
+
+    return any(w["leases"] and w["worker"].split(":")[1] == str(pid)
+               for crawl in describe(redis.Redis.from_url(redis_url)) for w in crawl["workers"])
+
+
+def _fetched_twice(server) -> dict[str, int]:
+    counts = Counter(p for p in server.requests if p != "/robots.txt")  # (each worker asks for robots.txt)
+    return {p: c for p, c in counts.items() if c > 1}
+
+
+@pytest.mark.parametrize("walk", ["listings", "ids"])
+def test_at_real_site_latency_every_page_is_fetched_once_in_each_of_two_crawls(slow_mirror, redis_url, tmp_path,
+                                                                               walk):
+    server, ids = slow_mirror
+    for crawl in (1, 2):  # the second on the same Redis: nothing of the first decides what it asks
+        server.clear_log()
+        work = tmp_path / f"crawl{crawl}"
+        work.mkdir()
+        database_url = f"sqlite:///{work / 'a.db'}"
+        names = ["a", "b", "c"]
+        extra = ("-a", f"ids={min(ids)}-{max(ids) + 12}", "-a", "max_misses=10") if walk == "ids" else ()
+        stats = finish([start_worker(server.origin, database_url, redis_url, work, n, *extra) for n in names],
+                       work, names, timeout=240)
+        assert _fetched_twice(server) == {}, crawl
+        stored = [a["maghress_id"] for a in Store(database_url).iter_articles()]
+        assert sorted(stored) == sorted(ids), crawl  # every article, once
+        assert sum(1 for s in stats if s.get("newscrawl/article/pages", 0) > 0) >= 2, crawl
+        assert all(s.get("newscrawl/distributed/leases/expired", 0) == 0 for s in stats)  # no live worker lost one
+        assert redis.Redis.from_url(redis_url).keys("newscrawl:*") == []  # the run cleaned up after itself
+
+
+def test_a_worker_stopped_past_its_lease_drops_the_work_another_took_over(slow_mirror, redis_url, tmp_path):
+    server, ids = slow_mirror
+    server.clear_log()
+    database_url = f"sqlite:///{tmp_path / 'a.db'}"
+    names = ["p", "q", "r"]
+    workers = [start_worker(server.origin, database_url, redis_url, tmp_path, n) for n in names]
+    deadline = time.time() + 90
+    while not _holds_leases(redis_url, workers[0].pid) and time.time() < deadline:
+        time.sleep(0.02)
+    workers[0].send_signal(signal.SIGSTOP)  # pages in flight, leases held
+    time.sleep(LEASE_SECONDS + 4)  # its leases expire; the others take its pages over
+    workers[0].send_signal(signal.SIGCONT)
+    stats = finish(workers, tmp_path, names, timeout=240)
+    stopped = stats[0]
+    assert stopped.get("newscrawl/distributed/leases/taken_over", 0) >= 1, stopped
+    assert sum(s.get("newscrawl/distributed/leases/expired", 0) for s in stats[1:]) >= 1
+    stored = [a["maghress_id"] for a in Store(database_url).iter_articles()]
+    assert sorted(stored) == sorted(ids)  # every article once: the work it lost was done by another, once
+    # A page it had already asked for when it stopped is answered twice (the server saw its request) and read
+    # once; so is a page it had read and not yet written when its lease ran out (the others, all idle, queue
+    # again what no row shows: counted as requeued). No other page is asked twice.
+    came_back = stopped["newscrawl/distributed/leases/taken_over"] + sum(
+        s.get("newscrawl/distributed/requeued", 0) for s in stats)
+    assert len(_fetched_twice(server)) <= came_back
+    assert "taken over by another worker: dropped here" in (tmp_path / "p.log").read_text()
+
+
+def test_status_shows_the_live_workers_and_their_leases(slow_mirror, redis_url, tmp_path):
+    server, _ = slow_mirror
+    database_url = f"sqlite:///{tmp_path / 'a.db'}"
+    worker = start_worker(server.origin, database_url, redis_url, tmp_path, "w")
+    try:
+        deadline = time.time() + 60
+        while not any(p.startswith("/fr/lopinion/") for p in server.requests) and time.time() < deadline:
+            time.sleep(0.05)
+        while not (tmp_path / "a.db").exists() and time.time() < deadline:
+            time.sleep(0.05)
+        while True:  # (asked again until it catches the worker with pages in hand: it is, nearly always)
+            shown = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "status", "--database", database_url,
+                                    "--redis", redis_url, "--json"], cwd=REPO, capture_output=True, text=True,
+                                   timeout=60)
+            assert shown.returncode == 0, shown.stderr
+            (crawl,) = json.loads(shown.stdout)["distributed"]
+            if crawl["leases"] or time.time() > deadline:
+                break
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.wait(60)
+    assert crawl["crawl"] == "newscrawl:lopinion:default"
+    (record,) = crawl["workers"]
+    assert record["alive"] and record["worker"].split(":")[1] == str(worker.pid)
+    assert crawl["leases"] == record["leases"] >= 1

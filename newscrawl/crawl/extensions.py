@@ -141,8 +141,12 @@ class LayoutAlarm:
         if reason != "finished":
             return  # a crawl stopped early says nothing about the layout
         problems = []
-        # Article pages that should have given an article (not those left out by `since`).
-        article_pages = stats.get_value(statkeys.ARTICLE_PAGES, 0) - stats.get_value(statkeys.ARTICLE_BEFORE_SINCE, 0)
+        # Pages that should have given an article here: article pages (not those left out by `since`), less those
+        # that handed their article on to a publisher page, plus the publisher pages whose article was built here
+        # (the same in one process; in a distributed crawl another worker may read a page's publisher page).
+        article_pages = (stats.get_value(statkeys.ARTICLE_PAGES, 0) - stats.get_value(statkeys.ARTICLE_BEFORE_SINCE, 0)
+                         - stats.get_value(statkeys.ARTICLE_HANDED_ON, 0)
+                         + stats.get_value(statkeys.ARTICLE_TAKEN_BACK, 0))
         dropped_dupes = sum(stats.get_value(f"{statkeys.DROPPED}/{reason}", 0)
                             for reason in (statkeys.DROP_REPUBLISHED, statkeys.DROP_DUPLICATE_IN_RUN))
         if article_pages and not self.articles and not dropped_dupes:

@@ -164,12 +164,15 @@ def status(args: argparse.Namespace) -> int:
     store = Store(url)
     per_source = store.status(max_attempts, reasons=args.reasons)
     if args.json:
-        print(json.dumps({"database": safe_url(store.url), "max_attempts": max_attempts, "sources": per_source},
-                         ensure_ascii=False, indent=1, default=str))
+        report = {"database": safe_url(store.url), "max_attempts": max_attempts, "sources": per_source}
+        if (crawls := _distributed(args)) is not None:
+            report["distributed"] = crawls
+        print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
         return 0
     print(f"Database: {safe_url(store.url)} (schema version {store.schema_version()})")
     if not per_source:
         print("Nothing stored, nothing pending.")
+        _print_distributed(args)
         return 0
     width = max(len("source"), *(len(s) for s in per_source))
     print(f"{'source':<{width}}  " + "  ".join(f"{c.replace('_', ' '):>8}" for c in _STATUS_COLUMNS))
@@ -185,7 +188,38 @@ def status(args: argparse.Namespace) -> int:
     rejected = sum(counts["rejected"] for counts in per_source.values())
     if rejected:
         print(f"{rejected} rows refused by the database are kept, with their error, in its rejected_articles table.")
+    _print_distributed(args)
     return 0
+
+
+def _distributed(args: argparse.Namespace) -> list[dict] | None:
+    """The distributed crawls on the Redis of ``--redis`` (or NEWSCRAWL_REDIS_URL): runs, workers, leases."""
+    url = args.redis or os.environ.get("NEWSCRAWL_REDIS_URL")
+    if not url:
+        return None
+    import redis
+
+    from newscrawl.crawl.distributed import describe
+
+    return describe(redis.Redis.from_url(url, socket_timeout=10))
+
+
+def _print_distributed(args: argparse.Namespace) -> None:
+    from newscrawl.credentials import mask
+
+    crawls = _distributed(args)
+    if crawls is None:
+        return
+    url = args.redis or os.environ.get("NEWSCRAWL_REDIS_URL")
+    if not crawls:
+        print(f"Distributed crawls on {mask(url)}: none running.")
+        return
+    print(f"Distributed crawls on {mask(url)}:")
+    for crawl in crawls:
+        print(f"  {crawl['crawl']} run {crawl['run']}: {crawl['queued']} requests queued, {crawl['leases']} leased")
+        for w in crawl["workers"]:
+            state = ("busy" if w["busy"] else "idle") if w["alive"] else "dead (its leases expire and return)"
+            print(f"    {w['worker']}  {state}, {w['leases']} lease(s)")
 
 
 def schedule(args: argparse.Namespace) -> int:
@@ -226,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-attempts", type=int, help="attempts before an article is given up (default: the setting)")
     p.add_argument("--reasons", type=int, default=3, help="last failures shown per source (default 3)")
     p.add_argument("--json", action="store_true", help="the same as JSON")
+    p.add_argument("--redis", help="also show the distributed crawls on this Redis: workers and their leases "
+                                   "(default: NEWSCRAWL_REDIS_URL, if set)")
     p.set_defaults(func=status)
 
     p = commands.add_parser("schedule", help="submit crawls to scrapyd on a timetable (a TOML plan)")

@@ -35,6 +35,7 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newscrawl import statkeys
+from newscrawl.crawl.coordination import LeaseLost
 from newscrawl.crawl.dupefilter import PAGE_KIND
 from newscrawl.extract.encoding import readable
 from newscrawl.crawl.idranges import IdWalk
@@ -220,6 +221,8 @@ class MaghressSpider(scrapy.Spider):
     def listing_failed(self, failure: Failure):
         """A listing page failed: counted per source, and said plainly (a first page that fails is often a wrong slug).
         The walk stays unfinished: the next run walks past this point."""
+        if failure.check(LeaseLost):
+            return  # another worker of a distributed crawl has the page
         request = failure.request
         source, page = request.cb_kwargs.get("source"), request.cb_kwargs.get("page")
         reason = _reason(failure)
@@ -405,6 +408,8 @@ class MaghressSpider(scrapy.Spider):
     def article_failed(self, failure: Failure):
         """An article page failed after Scrapy's retries (server error, network): recorded in the frontier as
         failed with its reason, and fetched again by the next runs."""
+        if failure.check(LeaseLost):
+            return  # another worker of a distributed crawl has the page
         request = failure.request
         key = request.cb_kwargs.get("key")
         self.crawler.stats.inc_value(f"newscrawl/article/failed/{failure.type.__name__}")
@@ -457,6 +462,7 @@ class MaghressSpider(scrapy.Spider):
         if waiting is not None:
             waiting.append(read)
             self.crawler.stats.inc_value("newscrawl/source/shared_in_flight")
+            self.crawler.stats.inc_value(statkeys.ARTICLE_HANDED_ON)
             return
         fetched = self._publisher_fetched.get(key)
         if fetched is not None and titles_agree(fetched[1], read.title):
@@ -474,8 +480,10 @@ class MaghressSpider(scrapy.Spider):
         if not self._claim_publisher(key):
             # Another worker of a distributed crawl fetches it: resolved when this worker is idle.
             self._publisher_waiting.setdefault(key, []).append(read)
+            self.crawler.stats.inc_value(statkeys.ARTICLE_HANDED_ON)
             return
         self._publisher_waiting[key] = []
+        self.crawler.stats.inc_value(statkeys.ARTICLE_HANDED_ON)
         # Asked without tracking parameters: they say how a reader arrived, and make one page two URLs.
         yield self._publisher_request(clean_source_url(link) or link, read, key)
 
@@ -487,6 +495,7 @@ class MaghressSpider(scrapy.Spider):
     def _waiting_for(self, key: str, publisher: PublisherPage | None):
         """The articles that waited for the publisher page ``key``: with its fields when the headlines agree."""
         for read in self._publisher_waiting.pop(key, None) or ():
+            self.crawler.stats.inc_value(statkeys.ARTICLE_TAKEN_BACK)
             shared = publisher if publisher and titles_agree(read.title, publisher.title) else None
             yield from self.assembler.articles(read, shared)
 
@@ -505,6 +514,7 @@ class MaghressSpider(scrapy.Spider):
 
     def _resolve_waiting(self, response: Response, pages: list[MaghressPage]):
         for read in pages:
+            self.crawler.stats.inc_value(statkeys.ARTICLE_TAKEN_BACK)
             yield from self.assembler.articles(read)
 
     def _publisher_request(self, url: str, read: MaghressPage, key: str) -> Request:
@@ -555,6 +565,7 @@ class MaghressSpider(scrapy.Spider):
 
     def _publisher_done(self, maghress_page: MaghressPage, key: str, publisher: PublisherPage | None):
         """The article with what its publisher page gave (``None``: it failed), and those that waited for it."""
+        self.crawler.stats.inc_value(statkeys.ARTICLE_TAKEN_BACK)
         built = self.assembler.articles(maghress_page, publisher)
         if publisher is not None and key:
             # The publisher URL the article got (its canonical, unless that names no single article).
@@ -564,6 +575,8 @@ class MaghressSpider(scrapy.Spider):
 
     def render_failed(self, failure: Failure):
         """The browser could not render the page: what the plain fetch gave stands."""
+        if failure.check(LeaseLost):
+            return  # another worker of a distributed crawl has the page
         request = failure.request
         self.crawler.stats.inc_value("newscrawl/render/failed")
         self.logger.warning("Rendering %s failed (%s); storing the plainly fetched page", request.url,
@@ -573,6 +586,8 @@ class MaghressSpider(scrapy.Spider):
 
     def publisher_failed(self, failure: Failure):
         """The publisher page failed (HTTP error, network, refused): the Maghress data stands."""
+        if failure.check(LeaseLost):
+            return  # another worker of a distributed crawl has the page
         request = failure.request
         self.crawler.stats.inc_value(f"newscrawl/source/failed/{failure.type.__name__}")
         self.logger.warning("Publisher page %s failed (%s); storing from Maghress", request.url, failure.getErrorMessage())
