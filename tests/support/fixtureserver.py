@@ -42,6 +42,8 @@ class _FaultHandler(SiteHandler):
         target = self.path
         if cache is not None and target in cache:
             self.server.record(target)
+            if self.server.delay:  # (served from memory, as slowly as the first time)
+                time.sleep(self.server.delay)
             status, body, content_type = cache[target]
             return self.send(status, body, content_type, head)
         super().do_GET(head)
