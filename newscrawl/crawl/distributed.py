@@ -280,6 +280,7 @@ class SharedScheduler(Scheduler):
                                         "1" if resume else "0")
         self.run = _text(run)
         self.run_prefix = f"{self.prefix}:{self.run}"
+        self._walk_keys: set[str] = set()
         self.keys = {name: f"{self.run_prefix}:{name}" for name in _RUN_KEYS}
         self.queue_key = self.keys["requests"]
         self.queue_cls = "newscrawl.crawl.distributed.LeasedQueue"
@@ -318,8 +319,9 @@ class SharedScheduler(Scheduler):
 
     def id_walk(self, slug: str, ranges: list[tuple[int, int]], max_misses: int, window: int) -> SharedIdWalk:
         """The crawl's walk over ``ranges`` of source ``slug``, made by the first worker, joined by the others."""
-        return SharedIdWalk(self.server, f"{self.run_prefix}:ids:{slug}", ranges, max_misses, window,
-                            self.keep_seconds)
+        key = f"{self.run_prefix}:ids:{slug}"
+        self._walk_keys.add(key)  # (kept alive by the heartbeat, like the run's other keys)
+        return SharedIdWalk(self.server, key, ranges, max_misses, window, self.keep_seconds)
 
     def claim(self, kind: str, member: str) -> bool:
         """True for the first worker of the run to claim ``member`` of ``kind`` (a publisher page: its request
@@ -381,9 +383,9 @@ class SharedScheduler(Scheduler):
         pipe.set(f"{self.run_prefix}:worker:{self.worker}", "1", px=_ms(self.lease_seconds))
         pipe.hset(k["workers"], self.worker, json.dumps({"ts": now, "busy": busy, "idle_since": self._idle_since}))
         pipe.eval(_KEEP_STATE, 1, f"{self.prefix}:state", self.run, _ms(self.lease_seconds))
-        for name in ("requests", "seen", "articles", "workers", "publishers", "leased", "leased-request",
-                     "leased-score", "lease-expiry"):
-            pipe.expire(k[name], self.keep_seconds)
+        for key in (*(k[name] for name in ("requests", "seen", "articles", "workers", "publishers", "leased",
+                                           "leased-request", "leased-score", "lease-expiry")), *self._walk_keys):
+            pipe.expire(key, self.keep_seconds)
         pipe.expire(f"{self.prefix}:last-run", self.keep_seconds)
         held = sorted(self.queue.held)
         if held:
