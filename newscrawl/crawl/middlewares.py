@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -120,22 +120,8 @@ class PageCosts:
             self.stats.set_value(statkeys.SLOWEST_PAGE_SECONDS, round(seconds, 3))
             self.stats.set_value(statkeys.SLOWEST_PAGE_URL, response.url[:500])
 
-    def process_spider_output(self, response, result: Iterable[Any], spider=None) -> Iterator[Any]:
-        spent, iterator = 0.0, iter(result)
-        try:
-            while True:
-                started = time.perf_counter()
-                try:
-                    value = next(iterator)
-                except StopIteration:
-                    return
-                finally:
-                    spent += time.perf_counter() - started
-                yield value
-        finally:
-            self._timed(response, spent)
-
-    async def process_spider_output_async(self, response, result: AsyncIterator[Any], spider=None):
+    async def process_spider_output(self, response, result: AsyncIterator[Any], spider=None):
+        # (An async generator alone: Scrapy 2.19 hands every middleware an asynchronous output.)
         spent, iterator = 0.0, result.__aiter__()
         try:
             while True:
