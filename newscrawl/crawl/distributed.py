@@ -371,17 +371,24 @@ class SharedScheduler(Scheduler):
             logger.exception("Distributed crawl %s: heartbeat failed; trying again in %g s", self.prefix,
                              self.heartbeat_seconds)
 
-    def _beat(self) -> None:
-        now = time.time()
-        busy = self._locally_busy()
-        if busy:
+    def _record(self, now: float, busy: bool = False) -> str:
+        """This worker's record for the others: busy (``busy``: known to be) or idle since when."""
+        if busy or self._locally_busy():
             self._idle_since = None
         elif self._idle_since is None:
             self._idle_since = now
+        return json.dumps({"ts": now, "busy": self._idle_since is None, "idle_since": self._idle_since})
+
+    def _publish(self, busy: bool = False) -> None:
+        """Between heartbeats: only whether this worker is busy (the others must not settle while it works)."""
+        self.server.hset(self.keys["workers"], self.worker, self._record(time.time(), busy))
+
+    def _beat(self) -> None:
+        now = time.time()
         k = self.keys
         pipe = self.server.pipeline(transaction=False)
         pipe.set(f"{self.run_prefix}:worker:{self.worker}", "1", px=_ms(self.lease_seconds))
-        pipe.hset(k["workers"], self.worker, json.dumps({"ts": now, "busy": busy, "idle_since": self._idle_since}))
+        pipe.hset(k["workers"], self.worker, self._record(now))
         pipe.eval(_KEEP_STATE, 1, f"{self.prefix}:state", self.run, _ms(self.lease_seconds))
         for key in (*(k[name] for name in ("requests", "seen", "articles", "workers", "publishers", "leased",
                                            "leased-request", "leased-score", "lease-expiry")), *self._walk_keys):
@@ -440,8 +447,8 @@ class SharedScheduler(Scheduler):
     def next_request(self):
         request = super().next_request()
         if request is not None and self._idle_since is not None:
-            self._idle_since = None
-            self._beat()  # say so at once: the others must not settle while this worker works
+            # Say so at once (the request is not in the downloader yet): the others must not settle while it works.
+            self._publish(busy=True)
         return request
 
     def has_pending_requests(self) -> bool:
@@ -452,7 +459,7 @@ class SharedScheduler(Scheduler):
         if now - self._last_check < CHECK_EVERY:
             return self._answer
         self._last_check = now
-        self._beat()
+        self._publish()
         if self._idle_since is None or now - self._idle_since < SETTLE:
             self._answer = True  # this worker is working, or was a moment ago
             return True
@@ -568,13 +575,7 @@ class LeaseRelease:
         if (scheduler := _shared_scheduler(self.crawler)) is not None:
             scheduler.release(request)
 
-    def process_spider_output(self, response, result, spider=None):
-        try:
-            yield from result
-        finally:
-            self._release(response.request)
-
-    async def process_spider_output_async(self, response, result, spider=None):
+    async def process_spider_output(self, response, result, spider=None):
         try:
             async for value in result:
                 yield value
