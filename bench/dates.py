@@ -32,7 +32,7 @@ def startup() -> dict[str, float]:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
     first_fallback = subprocess.run(
-        [sys.executable, "-c", "import time; from newscrawl.extract.normalize import parse_date; t = time.perf_counter(); "
+        [sys.executable, "-c", "import time; from newscrawl.normalize import parse_date; t = time.perf_counter(); "
          "parse_date('9-déc-2025'); print(time.perf_counter() - t)"],
         cwd=REPO, capture_output=True, text=True, check=True,
     ).stdout
@@ -50,7 +50,7 @@ def startup() -> dict[str, float]:
 
 def main() -> None:
     sys.path.insert(0, str(REPO))
-    import newscrawl.extract.normalize.dates as normalize
+    import newscrawl.normalize.dates as normalize
     from tests.test_dates import CASES, NOW
 
     texts = [text for text, _ in CASES]

@@ -76,7 +76,7 @@ STAGES = (
     ("publisher pages and item assembly (`parse_publisher`)", "newscrawl/spiders/maghress.py:MaghressSpider.parse_publisher"),
     ("… of which the item loader (`build_article`)", "newscrawl/extract/assemble.py:build_article"),
     ("deduplication (`DeduplicatePipeline`)", "newscrawl/crawl/pipelines.py:DeduplicatePipeline.process_item"),
-    ("… of which MinHash signatures", "newscrawl/store/keys.py:StoryKeys.signature"),
+    ("… of which MinHash signatures", "newscrawl/identity/keys.py:StoryKeys.signature"),
     ("storage (`StorePipeline`, batched writes)", "newscrawl/crawl/pipelines.py:StorePipeline.process_item"),
     ("CSV feed", "scrapy/exporters.py:CsvItemExporter.export_item"),
 )

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscrawl.extract.normalize import MOROCCO, parse_date
+from newscrawl.normalize import MOROCCO, parse_date
 
 NOW = datetime(2025, 12, 10, 15, 0, tzinfo=MOROCCO)  # a Wednesday afternoon in Casablanca
 
@@ -341,7 +341,7 @@ def test_gmt_offsets_with_a_colon_and_a_one_digit_hour():
 
 
 def test_the_publication_moment_is_the_most_precise_candidate_of_the_first_ones_day():
-    from newscrawl.extract.normalize import publication_moment
+    from newscrawl.normalize import publication_moment
 
     naive, utc = parse_date("2024-09-03T04:03:19"), parse_date("2024-09-03T04:03:19Z")
     # A naive time is Morocco's only when nothing on the page gives the zone.

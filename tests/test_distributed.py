@@ -173,7 +173,7 @@ def test_a_republished_story_fetches_its_publisher_page_once_across_workers(redi
 def test_articles_waiting_for_a_publisher_page_another_worker_claimed_are_not_lost(redis_url, tmp_path, site_copy):
     """A worker that meets a publisher page another worker claimed does not fetch it; when idle, it stores the
     articles that waited from Maghress (one row and its alias): nothing lost, the page fetched by nobody twice."""
-    from newscrawl.extract.normalize import canonical_key
+    from newscrawl.normalize import canonical_key
 
     publisher_page = "/Khamssa-w-Khmiss-Jaylann-le-retour-manifeste_a22940.html"
     database_url = f"sqlite:///{tmp_path / 'a.db'}"

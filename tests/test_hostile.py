@@ -13,7 +13,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from newscrawl.extract.assemble import Assembler
-from newscrawl.extract.normalize import clean_text, parse_date
+from newscrawl.normalize import clean_text, parse_date
 from newscrawl.extract.sites import aujourdhui, generic, lematin, lopinion, maghress
 from newscrawl.items import FIELD_MAX_CHARS
 

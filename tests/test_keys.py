@@ -1,4 +1,4 @@
-"""Story keys (``newscrawl.store.keys``): what makes two URLs one article, and two pages one story."""
+"""Story keys (``newscrawl.identity.keys``): what makes two URLs one article, and two pages one story."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscrawl.store.keys import (
+from newscrawl.identity.keys import (
     ArticleKey, article_key, body_words, maghress_url, names_one_article, publisher_key, story_keys, titles_agree,
 )
 
@@ -103,8 +103,8 @@ def test_body_signatures_are_datasketchs_minhash_bit_for_bit(seed):
 
     from datasketch import MinHash
 
-    from newscrawl.store import similarity
-    from newscrawl.store.keys import body_words
+    from newscrawl.identity import similarity
+    from newscrawl.identity.keys import body_words
 
     rng = random.Random(seed)
     vocabulary = [f"mot{i}" for i in range(300)] + ["l'opinion", "Été", "İstanbul", "Straße", "2025", "ﬁn"]

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from newscrawl.store.keys import ArticleKey, story_keys
+from newscrawl.identity.keys import ArticleKey, story_keys
 from newscrawl.store import Store
 from newscrawl.store.database import Verdict, safe_url
 from newscrawl.store.schema import SCHEMA_VERSION

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscrawl.extract.normalize import (
+from newscrawl.normalize import (
     canonical_key,
     clean_authors,
     clean_body,
@@ -248,6 +248,6 @@ _NEAR_CLEAN = st.lists(
 def test_text_found_clean_is_returned_as_the_full_cleaning_would_return_it(text, markup):
     """clean_text returns a text it finds clean without cleaning it: whatever the text, the result is the
     one the full cleaning gives."""
-    from newscrawl.extract.normalize.text import _clean, clean_text
+    from newscrawl.normalize.text import _clean, clean_text
 
     assert clean_text(text, markup) == _clean(text, markup)

@@ -69,7 +69,7 @@ from twisted.internet import task
 from newscrawl import statkeys
 from newscrawl.crawl.coordination import LEASE, LeaseLost
 from newscrawl.crawl.idranges import IdWalk
-from newscrawl.store.keys import ArticleKey, article_key
+from newscrawl.identity.keys import ArticleKey, article_key
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import hashlib
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.request import RequestFingerprinter
 
-from newscrawl.store.keys import article_key
+from newscrawl.identity.keys import article_key
 
 #: request.meta key naming the kind of page: "listing" or "article".
 PAGE_KIND = "newscrawl_page"

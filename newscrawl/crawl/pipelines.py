@@ -2,7 +2,7 @@
 
 - ``ValidatePipeline`` cuts values longer than newscrawl stores (``items.FIELD_MAX_CHARS``) and drops what
   cannot be an article (no URL, no title).
-- ``DeduplicatePipeline`` computes each item's story keys once (``newscrawl.store.keys``)
+- ``DeduplicatePipeline`` computes each item's story keys once (``newscrawl.identity.keys``)
   and decides what it is: a new article, a stored article seen again (same
   Maghress key: its row is updated), or another copy of a story already
   stored or seen in this run (an alias). It writes its verdict on the item
@@ -27,7 +27,7 @@ from twisted.internet import task
 
 from newscrawl import statkeys
 from newscrawl.items import AUTHOR_MAX_CHARS, FIELD_MAX_CHARS, MAX_AUTHORS, URL_FIELDS
-from newscrawl.store.keys import MIN_BODY_WORDS, StoryKeys, article_key, story_keys, titles_agree
+from newscrawl.identity.keys import MIN_BODY_WORDS, StoryKeys, article_key, story_keys, titles_agree
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class DeduplicatePipeline(_CrawlerPipeline):
         self.shared_publishers: set[str] = set()
 
     def process_item(self, item: Any) -> Any:
-        from newscrawl.store import similarity
+        from newscrawl.identity import similarity
 
         keys = story_keys(item, self.min_body_words)
         me = keys.article or item["url"]

@@ -10,7 +10,7 @@
   before the Maghress page's, and every single-valued field takes the first
   non-empty value: the publisher page wins where both have a field, the
   Maghress data stands where it lacks one. Normalisation is the loader's
-  input processors (``newscrawl.extract.normalize``).
+  input processors (``newscrawl.normalize``).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from itemloaders.processors import TakeFirst
 from scrapy.loader import ItemLoader
 
 from newscrawl import statkeys
-from newscrawl.extract import normalize
+from newscrawl import normalize
 from newscrawl.items import Article
 from newscrawl.sources import SOURCES, Source, source_named
-from newscrawl.store.keys import names_one_article
+from newscrawl.identity.keys import names_one_article
 
 logger = logging.getLogger(__name__)
 

@@ -39,9 +39,9 @@ from newscrawl.crawl.coordination import LeaseLost
 from newscrawl.crawl.dupefilter import PAGE_KIND
 from newscrawl.extract.encoding import readable
 from newscrawl.crawl.idranges import IdWalk
-from newscrawl.store.keys import ArticleKey, article_key, maghress_url, publisher_key, titles_agree
+from newscrawl.identity.keys import ArticleKey, article_key, maghress_url, publisher_key, titles_agree
 from newscrawl.extract.assemble import Assembler, MaghressPage, PublisherPage
-from newscrawl.extract.normalize import canonical_key, clean_source_url, parse_date, title_key
+from newscrawl.normalize import canonical_key, clean_source_url, parse_date, title_key
 from newscrawl.crawl.rendering import RenderPolicy, needs_rendering
 from newscrawl.extract.sites import maghress
 from newscrawl.sources import SOURCES

@@ -1,7 +1,7 @@
 """The article store: one layer, two backends (SQLite by default, PostgreSQL), chosen by URL.
 
-``keys`` (story keys), ``schema``, ``database`` (``Store``), ``similarity``, ``exporters``. ``Store``,
-``store_for`` and ``Match`` are imported on first use: the spider imports ``newscrawl.store.keys`` at
+``schema``, ``database`` (``Store``), ``exporters`` (story keys and similarity: ``newscrawl.identity``). ``Store``,
+``store_for`` and ``Match`` are imported on first use: the spider imports ``newscrawl.identity.keys`` at
 start-up, and SQLAlchemy must not come with it (it loads with the first article).
 """
 

@@ -30,8 +30,8 @@ from sqlalchemy.exc import OperationalError
 
 from newscrawl import credentials
 from newscrawl.items import ARTICLE_FIELDS
-from newscrawl.store.keys import MIN_BODY_WORDS, ArticleKey, StoryKeys, story_keys, titles_agree
-from newscrawl.store import similarity
+from newscrawl.identity.keys import MIN_BODY_WORDS, ArticleKey, StoryKeys, story_keys, titles_agree
+from newscrawl.identity import similarity
 from newscrawl.store.schema import (
     MIGRATIONS, SCHEMA_VERSION, TITLE_KEY_INDEXED, TITLE_KEY_PREFIX, aliases, articles, body_bands, frontier,
     listing_walks, metadata, rejected, schema_info,

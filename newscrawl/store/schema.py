@@ -152,7 +152,7 @@ schema_info = Table(
 
 def _fill_article_keys(conn: Connection) -> None:
     """Version 3: every stored article and alias gets the key of its URL (the oldest row of a key keeps it)."""
-    from newscrawl.store.keys import article_key
+    from newscrawl.identity.keys import article_key
 
     taken: set[str] = set()
     for table in ("articles", "article_aliases"):

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector, SelectorList
 
-from newscrawl.extract.normalize import clean_text, title_key
+from newscrawl.normalize import clean_text, title_key
 
 Page = Selector  # a parsel Selector or a Scrapy TextResponse: both have .css/.xpath
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from newscrawl.extract.normalize import clean_text, parse_date, title_key, word_overlap
+from newscrawl.normalize import clean_text, parse_date, title_key, word_overlap
 from newscrawl.extract.sites.common import (
     HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, META_AUTHOR, OG_IMAGE, OG_TITLE, Page,
     absolute, first, is_site_name, jsonld_articles, meta, metadata_dates, once_per_page, publisher_fields, site_keys,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from newscrawl.store.keys import MAGHRESS_HOSTS, ArticleKey, article_key, maghress_url
-from newscrawl.extract.normalize import clean_text
+from newscrawl.identity.keys import MAGHRESS_HOSTS, ArticleKey, article_key, maghress_url
+from newscrawl.normalize import clean_text
 from newscrawl.extract.sites.common import Page, Step, css_paragraphs, css_text, first, meta, text_of, xpath_value
 
 # A ticker: any container whose class or id names a ticker, marquee or défilement.

@@ -6,12 +6,12 @@ outside tools can all import and call them. ``text``, ``urls`` and ``dates``
 hold them; this module names the public ones.
 """
 
-from newscrawl.extract.normalize.dates import EARLIEST_YEAR, MOROCCO, parse_date, publication_moment
-from newscrawl.extract.normalize.text import (
+from newscrawl.normalize.dates import EARLIEST_YEAR, MOROCCO, parse_date, publication_moment
+from newscrawl.normalize.text import (
     LANGUAGES, clean_authors, clean_body, clean_language, clean_text, clean_title, detect_language, strip_controls,
     title_key, word_overlap,
 )
-from newscrawl.extract.normalize.urls import canonical_key, clean_source_url
+from newscrawl.normalize.urls import canonical_key, clean_source_url
 
 __all__ = [
     "EARLIEST_YEAR", "LANGUAGES", "MOROCCO", "canonical_key", "clean_authors", "clean_body", "clean_language",

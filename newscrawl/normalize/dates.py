@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from newscrawl.extract.normalize.text import _APOSTROPHES, strip_tags
+from newscrawl.normalize.text import _APOSTROPHES, strip_tags
 
 #: Morocco's civil time: UTC+1, UTC+0 during Ramadan (from the tz database).
 MOROCCO = ZoneInfo("Africa/Casablanca")

@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from newscrawl.extract.normalize import canonical_key, title_key
+from newscrawl.normalize import canonical_key, title_key
 
 # ---------------------------------------------------------------------------
 # The aggregator's identity
@@ -225,7 +225,7 @@ class StoryKeys:
     def signature(self):
         """The body's MinHash signature (near-identical bodies), computed on first use; ``None`` for short bodies."""
         if self._signature is None and self.body and self._body_words:
-            from newscrawl.store import similarity  # numpy, on first use
+            from newscrawl.identity import similarity  # numpy, on first use
 
             self._signature = similarity.signature(self._body_words)
         return self._signature
@@ -233,7 +233,7 @@ class StoryKeys:
     def bands(self) -> list[int]:
         """The LSH bands of the signature (``similarity.bands``), computed once; empty for short bodies."""
         if self._bands is None:
-            from newscrawl.store import similarity
+            from newscrawl.identity import similarity
 
             sig = self.signature()
             self._bands = similarity.bands(sig) if sig is not None else []

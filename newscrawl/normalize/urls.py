@@ -6,7 +6,7 @@ import re
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from newscrawl.extract.normalize.text import _CONTROL
+from newscrawl.normalize.text import _CONTROL
 
 # ---------------------------------------------------------------------------
 # URLs

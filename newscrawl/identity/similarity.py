@@ -20,7 +20,7 @@ import hashlib
 import zlib
 from functools import lru_cache
 
-from newscrawl.store.keys import body_words
+from newscrawl.identity.keys import body_words
 
 NUM_PERM = 64
 BANDS, ROWS = 16, 4  # 16 bands of 4: J=0.8 is a candidate with p≈0.9998, J=0.3 with p≈0.12
