@@ -60,7 +60,7 @@ class Article(scrapy.Item):
     # Internal, never exported: the headline as Maghress shows it, so that a
     # re-crawl can tell an edited headline on the listing from an unchanged one.
     maghress_title = scrapy.Field()
-    # Internal, set and removed by the pipelines: the deduplication's verdict (store.database.Verdict:
+    # Internal, set and removed by the pipelines: the deduplication's verdict (identity.matching.Verdict:
     # the story keys, the stored row or article of this run it matches), read by the store.
     story = scrapy.Field()
 

@@ -11,9 +11,11 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
+from newscrawl.ops.status import store_status
 from newscrawl.identity.keys import ArticleKey, story_keys
 from newscrawl.store import Store
-from newscrawl.store.database import Verdict, safe_url
+from newscrawl.identity.matching import Verdict
+from newscrawl.store.database import safe_url
 from newscrawl.store.schema import SCHEMA_VERSION
 
 
@@ -219,9 +221,9 @@ def test_pending_migrations_are_applied_in_order(database_url, monkeypatch):
     Store(database_url).close()
     monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setitem(schema.MIGRATIONS, SCHEMA_VERSION + 1, ["CREATE TABLE migrated_marker (x INTEGER)"])
-    import newscrawl.store.database as database
+    import newscrawl.store.engine as engine
 
-    monkeypatch.setattr(database, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(engine, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     store = Store(database_url)
     assert store.schema_version() == SCHEMA_VERSION + 1
     with store.engine.connect() as conn:
@@ -294,7 +296,7 @@ def test_the_frontier_keeps_what_was_seen_and_not_stored(store):
     assert [str(d.key) for d in store.frontier_due(["lopinion"], 2)] == ["lopinion/5010001"]
     assert store.frontier_given_up(["lopinion"], 2) == 1
     assert store.frontier_due(["lematin"], 5) == []
-    status = store.status(max_attempts=2)["lopinion"]
+    status = store_status(store, max_attempts=2)["lopinion"]
     assert {k: status[k] for k in ("stored", "pending", "failed", "given_up", "gone")} == {
         "stored": 1, "pending": 1, "failed": 1, "given_up": 1, "gone": 1}
     assert status["reasons"][0]["last_error"] == "HTTP 503"
@@ -308,7 +310,7 @@ def test_a_refused_row_is_kept_with_its_error_and_its_article_stays_in_the_front
     assert kept.article_key == "lopinion/5010007" and kept.url == item["url"]
     assert json.loads(kept.item)["title"] == item["title"] and "index row size" in kept.error
     assert [(str(d.key), d.state) for d in store.frontier_due(["lopinion"], 5)] == [("lopinion/5010007", "failed")]
-    assert store.status(5)["lopinion"]["rejected"] == 1
+    assert store_status(store, 5)["lopinion"]["rejected"] == 1
 
 
 def test_a_stock_body_is_no_evidence_of_one_story(store):

@@ -239,10 +239,6 @@ class StoryKeys:
             self._bands = similarity.bands(sig) if sig is not None else []
         return self._bands
 
-    def forget_publisher(self) -> None:
-        """This article's publisher URL is not used as its identity (shared by different stories)."""
-        self.publisher = None
-
 
 def as_date(value: Any) -> date | None:
     if isinstance(value, date):

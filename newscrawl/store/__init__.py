@@ -1,13 +1,13 @@
 """The article store: one layer, two backends (SQLite by default, PostgreSQL), chosen by URL.
 
-``schema``, ``database`` (``Store``), ``exporters`` (story keys and similarity: ``newscrawl.identity``). ``Store``,
-``store_for`` and ``Match`` are imported on first use: the spider imports ``newscrawl.identity.keys`` at
+``schema``, ``database`` (``Store``), ``exporters`` (story keys and similarity: ``newscrawl.identity``). ``Store`` and
+``store_for`` are imported on first use: the spider imports ``newscrawl.identity.keys`` at
 start-up, and SQLAlchemy must not come with it (it loads with the first article).
 """
 
 from __future__ import annotations
 
-__all__ = ["Match", "Store", "store_for"]
+__all__ = ["Store", "store_for"]
 
 
 def __getattr__(name: str):
