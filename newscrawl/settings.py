@@ -117,12 +117,19 @@ EXTENSIONS = {
     "newscrawl.crawl.extensions.JobdirGuard": 0,
     "newscrawl.crawl.extensions.LayoutAlarm": 400,
     "newscrawl.crawl.extensions.ReachabilityCheck": 450,  # before StatsFile (500): its verdict is in the stats file
+    # After the alarm and the reachability check (they report to it at close), before StatsFile: the exit status.
+    "newscrawl.crawl.health.CrawlHealth": 480,
     "newscrawl.crawl.extensions.GarbageCollection": 0,
+    # The crawl's store: disposed when the spider closes, after every other spider_closed handler that reads it.
+    "newscrawl.crawl.storage.CrawlStore": 900,
+    # Feeds list the articles the store committed (a row the database refused is in no feed).
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "newscrawl.crawl.feeds.CommittedFeedExporter": 0,
     # Off (above), and not even imported: the remote control's module imports aiohttp (0.13 s of start-up).
     "scrapy.extensions.remote_control.RemoteControl": None,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
-# `scrapy crawl` that exits 3 when the layout-change alarm went off.
+# `scrapy crawl` with an exit status (newscrawl.crawl.health.ExitCode).
 COMMANDS_MODULE = "newscrawl.commands"
 # The layout-change alarm: minimum share of a crawl's articles with each field.
 NEWSCRAWL_ALARM_ENABLED = True
@@ -152,6 +159,8 @@ NEWSCRAWL_RENDER_MAX_PAGES = 2  # pages open at once per context
 
 # Distributed crawls (scrapy-redis): redis://host:port/db; empty = one process, Scrapy's own scheduler.
 NEWSCRAWL_REDIS_URL = ""
+# Who fetches what among the crawl's processes (crawl/coordination.py); the distributed add-on sets its own.
+NEWSCRAWL_COORDINATOR = "newscrawl.crawl.coordination.LocalCoordinator"
 NEWSCRAWL_CRAWL_ID = ""  # workers of one crawl share it; default "default"
 NEWSCRAWL_REDIS_RESUME = False  # True: continue a crawl whose workers all died, instead of starting it afresh
 # A worker's lease on a request it took from the shared queue: renewed every HEARTBEAT seconds while it works,

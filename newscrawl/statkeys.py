@@ -1,4 +1,4 @@
-"""Names of the crawl stats that components read from one another, and the exit codes they lead to.
+"""Names of the crawl stats that more than one module writes or reads. (Exit statuses: ``crawl.health``.)
 
 Stats written and read in different modules (the pipelines and the crawl
 command, the store pipeline and the distributed scheduler, the spider and the
@@ -24,10 +24,22 @@ LISTING_EMPTY = "newscrawl/listing/empty"  # listing pages without a single arti
 #: Per publisher parser: ``<PUBLISHER>/<parser>/pages``, ``…/found/<field>``, ``…/errors`` (the alarm's coverage).
 PUBLISHER = "newscrawl/publisher"
 
+
+def publisher_pages(parser: str) -> str:
+    return f"{PUBLISHER}/{parser}/pages"
+
+
+def publisher_found(parser: str, field: str) -> str:
+    return f"{PUBLISHER}/{parser}/found/{field}"
+
+
+def publisher_errors(parser: str) -> str:
+    return f"{PUBLISHER}/{parser}/errors"
+
+
 # The store pipeline.
 STORED = "newscrawl/store"  # ``<STORED>/<what>``: articles ``inserted``, ``updated``, ``aliased``
 STORED_WHAT = ("inserted", "updated", "aliased")
-STORE_BUFFERED = "newscrawl/store/buffered"  # articles held, not yet written (a distributed worker is busy)
 STORE_WRITE_FAILED = "newscrawl/store/write_failed"  # batches the database refused (then written row by row)
 STORE_REJECTED = "newscrawl/store/rejected"  # rows the database refused alone: in rejected_articles
 STORE_LOST = "newscrawl/store/lost"  # rows that could not even be recorded as rejected: fetched again next run
@@ -62,10 +74,3 @@ PAGE_ERRORS = "newscrawl/page_errors"  # ``<PAGE_ERRORS>/<kind>[/<exception>]``:
 
 #: One line per source the crawl could not reach, and one for a run that reached nothing at all.
 UNREACHABLE = "newscrawl/unreachable"
-
-#: ``scrapy crawl`` exit status when some articles could not be stored (rejected or lost).
-STORE_EXIT_CODE = 4
-#: ``scrapy crawl`` exit status when a source (or the whole site) could not be reached.
-UNREACHABLE_EXIT_CODE = 5
-#: ``scrapy crawl`` exit status when the crawl could not start (its database could not be opened).
-START_ERROR_EXIT_CODE = 6

@@ -135,7 +135,8 @@ def test_a_worker_killed_halfway_leaves_nothing_missing(mirror, redis_url, tmp_p
     came_back = sum(s.get("newscrawl/distributed/leases/expired", 0) + s.get("newscrawl/distributed/requeued", 0)
                     for s in stats)
     assert came_back > 0
-    assert len(_fetched_twice(server)) <= came_back  # nothing else fetched twice
+    twice = _fetched_twice(server)
+    assert len(twice) <= came_back, (twice, stats)  # nothing else fetched twice
 
 
 def test_without_redis_nothing_changes(tmp_path):

@@ -8,6 +8,7 @@ queries, the production host over http, or the mirror's own host.
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 import string
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.fixtureserver import FixtureServer
+from newscrawl.ops.status import store_status
 from newscrawl.store import Store
 
 from .conftest import run_crawl
@@ -86,7 +88,7 @@ def test_an_article_that_failed_through_a_whole_run_is_stored_by_the_next(mirror
         assert "/fr/lopinion?page=3" not in server.requests  # found from the frontier, not by walking the listing
     assert rows(database_url)["lopinion/5010011"]["title"].startswith("CA FIFA 25")
     store = Store(database_url)
-    assert store.status(5)["lopinion"]["failed"] == 0
+    assert store_status(store, 5)["lopinion"]["failed"] == 0
 
 
 @pytest.mark.parametrize("failing", ["/fr/lopinion?page=2", "/fr/lopinion?page=3"])
@@ -259,15 +261,21 @@ def test_a_row_the_database_refuses_costs_only_itself(mirror, database_url, tmp_
                               "LANGUAGE plpgsql"))
             conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse()"))
     store.close()
+    feed = tmp_path / "feed.csv"
     with FixtureServer(mirror) as server:
-        result = crawl(server, database_url, tmp_path, args={"sources": "lopinion"})
+        result = crawl(server, database_url, tmp_path, args={"sources": "lopinion"}, csv=feed)
     assert result.returncode == 4, result.log[-3000:]
     assert "1 articles were refused by the database" in result.log and "rejected_articles" in result.log
+    assert result.stats["newscrawl/health/problems"]["store"]
     stored = rows(database_url)
     assert len(stored) == 11 and "lopinion/5010040" not in stored  # every other row written
+    # The feed lists what the archive holds: every stored article, not the refused one.
+    with feed.open(encoding="utf-8", newline="") as handle:
+        listed = {row["url"].rsplit("/fr/", 1)[1] for row in csv.DictReader(handle)}
+    assert listed == set(stored)
     store = Store(database_url)
     with store.engine.connect() as conn:
         rejected = conn.execute(text("SELECT article_key, item, error FROM rejected_articles")).all()
     assert [r.article_key for r in rejected] == ["lopinion/5010040"]
     assert json.loads(rejected[0].item)["title"] == _refused_title()
-    assert store.status(5)["lopinion"]["rejected"] == 1
+    assert store_status(store, 5)["lopinion"]["rejected"] == 1

@@ -22,6 +22,9 @@ class DistributedAddon:
         settings.set("SCHEDULER", "newscrawl.crawl.distributed.SharedScheduler", priority="addon")
         # Over our project default (ResumableDupeFilter): the shared seen-set replaces the JOBDIR one.
         settings.set("DUPEFILTER_CLASS", "newscrawl.crawl.distributed.SharedDupeFilter", priority="project")
+        # The spider asks it before fetching a publisher page or walking ids: one fetch across all workers.
+        # (Priority "project": over settings.py's default, the local coordinator.)
+        settings.set("NEWSCRAWL_COORDINATOR", "newscrawl.crawl.distributed.RedisCoordinator", priority="project")
         settings.set("SCHEDULER_PERSIST", True, priority="addon")  # never flushed by a worker that finishes
         # JSON, not scrapy-redis's pickle: a Redis entry must never be code the workers run.
         settings.set("SCHEDULER_SERIALIZER", "newscrawl.crawl.redisqueue", priority="addon")

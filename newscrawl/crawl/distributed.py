@@ -66,8 +66,10 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from newscrawl import statkeys
+from newscrawl.crawl.storage import store_for
 from newscrawl.crawl.coordination import LEASE, LeaseLost
+from newscrawl.crawl.dupefilter import PAGE_KIND
+from newscrawl.crawl.signals import store_backlog
 from newscrawl.crawl.idranges import IdWalk
 from newscrawl.identity.keys import ArticleKey, article_key
 
@@ -281,6 +283,9 @@ class SharedScheduler(Scheduler):
         self.run = _text(run)
         self.run_prefix = f"{self.prefix}:{self.run}"
         self._walk_keys: set[str] = set()
+        self._unwritten = False  # articles read and not yet written (StorePipeline says): this worker is busy
+        spider.crawler.signals.connect(self._store_backlog, signal=store_backlog)
+        self.id_walks: dict[str, SharedIdWalk] = {}  # this worker's share of the run's back-catalogue walks
         self.keys = {name: f"{self.run_prefix}:{name}" for name in _RUN_KEYS}
         self.queue_key = self.keys["requests"]
         self.queue_cls = "newscrawl.crawl.distributed.LeasedQueue"
@@ -290,10 +295,6 @@ class SharedScheduler(Scheduler):
         _poll_every(spider.crawler.engine, POLL_SECONDS)
         if started and not resume:
             self._delete_other_runs()
-        # The spider asks before fetching a publisher page: one fetch of it across all workers; and walks
-        # the back-catalogue with the others.
-        spider.claim_shared = self.claim
-        spider.shared_id_walk = self.id_walk
         how = "started" if started else "joined"
         if started and resume and len(self.queue):
             how = "resumed"
@@ -321,7 +322,8 @@ class SharedScheduler(Scheduler):
         """The crawl's walk over ``ranges`` of source ``slug``, made by the first worker, joined by the others."""
         key = f"{self.run_prefix}:ids:{slug}"
         self._walk_keys.add(key)  # (kept alive by the heartbeat, like the run's other keys)
-        return SharedIdWalk(self.server, key, ranges, max_misses, window, self.keep_seconds)
+        walk = self.id_walks[slug] = SharedIdWalk(self.server, key, ranges, max_misses, window, self.keep_seconds)
+        return walk
 
     def claim(self, kind: str, member: str) -> bool:
         """True for the first worker of the run to claim ``member`` of ``kind`` (a publisher page: its request
@@ -421,8 +423,10 @@ class SharedScheduler(Scheduler):
         if engine is None:
             return False
         slot = engine.scraper.slot
-        unwritten = self.stats.get_value(statkeys.STORE_BUFFERED, 0)  # set by StorePipeline
-        return bool(engine.downloader.active) or (slot is not None and not slot.is_idle()) or unwritten > 0
+        return bool(engine.downloader.active) or (slot is not None and not slot.is_idle()) or self._unwritten
+
+    def _store_backlog(self, pending: bool) -> None:
+        self._unwritten = pending
 
     def _workers(self) -> dict[str, tuple[dict, bool]]:
         """Every worker of the run: its last record, and whether it is alive (its key has not expired)."""
@@ -440,7 +444,7 @@ class SharedScheduler(Scheduler):
         if (token := request.meta.pop(LEASE, None)) is not None:
             self._release_token(token)
         added = super().enqueue_request(request)
-        if added and request.meta.get("newscrawl_page") == "article":
+        if added and request.meta.get(PAGE_KIND) == "article":
             self.server.sadd(self.keys["articles"], request.url)
         return added
 
@@ -487,11 +491,8 @@ class SharedScheduler(Scheduler):
         """
         if not dead or not self.server.set(self.keys["reconciled"], self.worker, nx=True, ex=self.keep_seconds):
             return False
-        from newscrawl.store import store_for
-
         store = store_for(self.spider.crawler)
-        lost_ids = [(slug, i) for slug, walk in getattr(self.spider, "id_walks", {}).items()
-                    for i in getattr(walk, "unanswered", lambda: [])()]
+        lost_ids = [(slug, i) for slug, walk in self.id_walks.items() for i in walk.unanswered()]
         urls = [_text(u) for u in self.server.smembers(self.keys["articles"])]
         by_key = {str(key): url for url in urls if (key := article_key(url))}
         settled = set(store.known_keys(by_key)) | store.gone_keys(by_key) | {f"{s}/{i}" for s, i in lost_ids}
@@ -522,6 +523,32 @@ class SharedScheduler(Scheduler):
             self.server.delete(*keys, f"{self.prefix}:state", f"{self.prefix}:last-run")  # nothing left to resume
             logger.info("Distributed crawl %s complete: its Redis keys are deleted", self.prefix)
         return super().close(reason)
+
+
+class RedisCoordinator:
+    """The spider's coordinator in a distributed crawl (``newscrawl.crawl.coordination``): a publisher page is
+    fetched by the first worker of the run to claim it; back-catalogue walks are the run's, in Redis."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.window = crawler.settings.getint("NEWSCRAWL_BACKFILL_WINDOW", 64)
+
+    @classmethod
+    def from_crawler(cls, crawler) -> RedisCoordinator:
+        return cls(crawler)
+
+    @property
+    def scheduler(self) -> SharedScheduler:
+        scheduler = _shared_scheduler(self.crawler)
+        if scheduler is None:
+            raise RuntimeError("RedisCoordinator needs the shared scheduler (NEWSCRAWL_REDIS_URL)")
+        return scheduler
+
+    def claim_publisher(self, key: str) -> bool:
+        return self.scheduler.claim("publishers", key)
+
+    def id_walk(self, slug: str, ranges: list[tuple[int, int]], max_misses: int) -> SharedIdWalk:
+        return self.scheduler.id_walk(slug, ranges, max_misses, self.window)
 
 
 def _shared_scheduler(crawler) -> SharedScheduler | None:

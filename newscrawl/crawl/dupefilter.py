@@ -53,7 +53,7 @@ class ResumableDupeFilter(RFPDupeFilter):
         if kind == "listing":
             return True
         if kind == "article" and self.crawler is not None and (key := article_key(request.url)):
-            from newscrawl.store import store_for
+            from newscrawl.crawl.storage import store_for
 
             return str(key) not in store_for(self.crawler).known_keys([key])
         return False

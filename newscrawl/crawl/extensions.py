@@ -11,6 +11,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newscrawl import statkeys
+from newscrawl.crawl.health import CrawlHealth, ExitCode
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class LayoutAlarm:
 
     The alarm logs an error naming the field and the selectors that were
     tried, sets the finish reason to ``alarm: <what>``, and our ``scrapy
-    crawl`` then exits with status 3.
+    crawl`` then exits with ``ExitCode.ALARM`` (3).
 
     (Spidermon could compute field coverage, but it brings its own monitor
     framework and still no exit status; this is the part we need.)
@@ -162,23 +163,22 @@ class LayoutAlarm:
             messages.append((name, message, selectors_for(field, (parser,))))
         if not messages:
             return
+        health = CrawlHealth.of(self.crawler)
         for _, message, selectors in messages:
             logger.error("Layout-change alarm: %s. Selectors tried: %s", message, selectors)
+            if health is not None:
+                health.report(ExitCode.ALARM, message)
         stats.set_value("finish_reason", f"alarm: {', '.join(name for name, _, _ in messages)}")
         stats.set_value("newscrawl/alarm", [message for _, message, _ in messages])
 
 
 def selectors_for(field: str, parsers: tuple[str, ...] | None = None) -> str:
     """The fallback chains of Maghress and the publisher parsers for a field, as the alarm names them."""
-    from newscrawl.extract.sites import GENERIC, PUBLISHER_PARSERS, maghress, parser_module
+    from newscrawl.extract.sites import GENERIC, PUBLISHER_PARSERS, maghress, parser
 
-    sites = [maghress] if parsers is None else []
-    sites += [parser_module(name) for name in (parsers if parsers is not None else (*PUBLISHER_PARSERS, GENERIC))]
-    chains = []
-    for site in sites:
-        chain = getattr(site, "FALLBACKS", {}).get(field)
-        if chain:
-            chains.append(f"{site.__name__.rsplit('.', 1)[1]}: {' → '.join(chain)}")
+    sites = [("maghress", maghress.FALLBACKS)] if parsers is None else []
+    sites += [(name, parser(name).fallbacks) for name in (parsers if parsers is not None else (*PUBLISHER_PARSERS, GENERIC))]
+    chains = [f"{name}: {' → '.join(chain)}" for name, labels in sites if (chain := labels.get(field))]
     return "; ".join(chains) or "(none)"
 
 
@@ -188,15 +188,15 @@ def publisher_problems(stats, thresholds: dict[str, float], min_pages: int) -> l
     The Maghress copy fills in what a publisher parser misses, so a publisher's
     layout change does not empty a column: it shows here, per parser.
     """
+    from newscrawl.extract.sites import GENERIC, PUBLISHER_PARSERS
+
     problems = []
-    prefix = f"{statkeys.PUBLISHER}/"
-    parsers = {key[len(prefix):].split("/", 1)[0] for key in stats.get_stats() if key.startswith(prefix)}
-    for parser in sorted(parsers):
-        pages = stats.get_value(f"{prefix}{parser}/pages", 0)
+    for parser in sorted((*PUBLISHER_PARSERS, GENERIC)):
+        pages = stats.get_value(statkeys.publisher_pages(parser), 0)
         if pages < min_pages:
             continue
         for field, minimum in thresholds.items():
-            share = stats.get_value(f"{prefix}{parser}/found/{field}", 0) / pages
+            share = stats.get_value(statkeys.publisher_found(parser, field), 0) / pages
             if share < minimum:
                 item_field = "published_date" if field == "dates" else field
                 problems.append((f"{parser}.{field}", f"publisher parser {parser} found {field} on {share:.0%} of "
@@ -211,7 +211,7 @@ class ReachabilityCheck:
     HTTP errors after retries), or a run that stored nothing while no request
     got an answer below 400, is logged as one error line per source, listed
     under ``newscrawl/unreachable``, and our ``scrapy crawl`` exits with
-    status 5: cron and scrapyd see a failed run, not an empty one.
+    ``ExitCode.UNREACHABLE`` (5): cron and scrapyd see a failed run, not an empty one.
     """
 
     def __init__(self, crawler):
@@ -245,8 +245,11 @@ class ReachabilityCheck:
             lines.append(f"the whole run: no request got an answer, nothing stored (mostly {cause})")
         if not lines:
             return
+        health = CrawlHealth.of(self.crawler)
         for line in lines:
             logger.error("Unreachable: %s", line)
+            if health is not None:
+                health.report(ExitCode.UNREACHABLE, line)
         stats.set_value(statkeys.UNREACHABLE, lines)
 
 

@@ -8,9 +8,10 @@
   stored or seen in this run (an alias). It writes its verdict on the item
   (the internal ``story`` field) and passes every item on.
 - ``StorePipeline`` writes articles and aliases in batches; aliases then
-  leave the item flow (they are not exported). A batch the database refuses
+  leave the item flow. An article goes to the feeds once its batch is committed
+  (``article_committed``: ``newscrawl.crawl.feeds``), never before. A batch the database refuses
   is written again row by row, and a row it still refuses is kept in
-  ``rejected_articles``, counted, and makes the run exit with status 4.
+  ``rejected_articles``, counted, and makes the run exit with ``ExitCode.STORE`` (4).
 
 Each drop is logged with its reason and counted in the crawl stats under
 ``newscrawl/dropped/<reason>``; each write under ``newscrawl/store/<what>``.
@@ -26,8 +27,12 @@ from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from newscrawl import statkeys
+from newscrawl.crawl.storage import crawl_store, store_for
+from newscrawl.crawl.health import CrawlHealth, ExitCode
+from newscrawl.crawl.signals import article_committed, store_backlog
 from newscrawl.items import AUTHOR_MAX_CHARS, FIELD_MAX_CHARS, MAX_AUTHORS, URL_FIELDS
-from newscrawl.identity.keys import MIN_BODY_WORDS, StoryKeys, article_key, story_keys, titles_agree
+from newscrawl.identity.keys import MIN_BODY_WORDS, article_key, story_keys
+from newscrawl.identity.matching import RunMemory, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +49,6 @@ class _CrawlerPipeline:
     @property
     def store(self):
         # Opened on first use: SQLAlchemy and the database are not needed before the first article.
-        from newscrawl.store import store_for
-
         return store_for(self.crawler)
 
     def drop(self, reason: str, message: str) -> DropItem:
@@ -106,79 +109,36 @@ class DeduplicatePipeline(_CrawlerPipeline):
     """
 
     def open_spider(self) -> None:
-        from newscrawl.store.database import Verdict
-
-        self._verdict = Verdict
         self.min_body_words = self.crawler.settings.getint("NEWSCRAWL_MIN_BODY_WORDS", MIN_BODY_WORDS)
-        # Keys of this run's articles -> the article key (or URL) of the first article with them.
-        self.seen: dict[tuple[str, Any], Any] = {}
-        # LSH bands of this run's bodies -> (article, signature), for near-identical bodies.
-        self.bands: dict[int, list[tuple[str, Any]]] = {}
-        # Publisher key -> headline key of this run's first article with it; keys that different headlines share.
-        self.publisher_titles: dict[str, str | None] = {}
-        self.shared_publishers: set[str] = set()
+        self.run = RunMemory()
 
     def process_item(self, item: Any) -> Any:
-        from newscrawl.identity import similarity
-
         keys = story_keys(item, self.min_body_words)
         me = keys.article or item["url"]
-        self._check_publisher(item, keys)
-        exact = (("article", me), ("source_url", keys.publisher), ("title_and_date", keys.title_and_day),
-                 ("body", keys.body))
-        for name, value in exact:
-            other = self.seen.get((name, value)) if value is not None else None
-            if other is None:
-                continue
+        keys, shared = self.run.without_shared_publisher(keys)
+        if shared:
+            self._publisher_conflict(item, item.get("source_url"))
+        repeat = self.run.repeat_of(me, keys)
+        if repeat is not None:
+            other, reason = repeat
             if other == me:
                 raise self.drop(statkeys.DROP_DUPLICATE_IN_RUN, f"Article already handled in this run: {item['url']}")
-            if getattr(other, "article_key", None) == me:  # its own stored row, seen through another article
-                break
-            return self._alias(item, keys, other, name)
-        sig = keys.signature()
-        if sig is not None:
-            for band in keys.bands():
-                for other, other_sig in self.bands.get(band, ()):
-                    if other != me and similarity.similarity(sig, other_sig) >= similarity.THRESHOLD:
-                        return self._alias(item, keys, other, "similar_body")
-        match = self.store.find_match(item, keys)
-        if keys.publisher_conflict:
-            self._publisher_conflict(item, keys.publisher_conflict)
-        if match is not None and match.reason != "article":
-            for name, value in exact:
-                if value is not None:
-                    self.seen.setdefault((name, value), match)
-            item["story"] = self._verdict(keys, match=match, reason=match.reason, checked=True)
+            if isinstance(other, str):  # an article of this run, maybe not written yet
+                item["story"] = Verdict(keys, alias_of=other, reason=reason)
+            else:  # the stored article an earlier item of this run repeated
+                item["story"] = Verdict(keys, match=other, reason=reason, checked=True)
             return item
-        for name, value in exact:
-            if value is not None:
-                self.seen.setdefault((name, value), me)
-        if sig is not None:
-            for band in keys.bands():
-                self.bands.setdefault(band, []).append((me, sig))
-        item["story"] = self._verdict(keys, match=match, checked=True)
+        ranking = self.store.lookup(item.get("url"), keys)
+        keys, match = ranking.keys, ranking.match
+        if ranking.publisher_conflict:
+            self._publisher_conflict(item, ranking.publisher_conflict)
+        if match is not None and match.reason != "article":
+            self.run.remember(me, keys, stored=match)
+            item["story"] = Verdict(keys, match=match, reason=match.reason, checked=True)
+            return item
+        self.run.remember(me, keys)
+        item["story"] = Verdict(keys, match=match, checked=True)
         return item
-
-    def _alias(self, item: Any, keys: StoryKeys, other: Any, reason: str) -> Any:
-        """``item`` repeats ``other``: an article of this run (its key) or a stored one (its ``Match``)."""
-        if isinstance(other, str):
-            item["story"] = self._verdict(keys, alias_of=other, reason=reason)
-        else:
-            item["story"] = self._verdict(keys, match=other, reason=reason, checked=True)
-        return item
-
-    def _check_publisher(self, item: Any, keys: StoryKeys) -> None:
-        """A publisher URL given to articles with clearly different headlines in this run is no identity."""
-        if not keys.publisher:
-            return
-        if keys.publisher in self.shared_publishers:
-            keys.forget_publisher()
-            return
-        first = self.publisher_titles.setdefault(keys.publisher, keys.title)
-        if not titles_agree(first, keys.title):
-            self.shared_publishers.add(keys.publisher)
-            keys.forget_publisher()
-            self._publisher_conflict(item, item.get("source_url"))
 
     def _publisher_conflict(self, item: Any, other: str | None) -> None:
         self.stats.inc_value(statkeys.PUBLISHER_URL_CONFLICT)
@@ -196,7 +156,7 @@ class StorePipeline(_CrawlerPipeline):
         self.batch_size = settings.getint("NEWSCRAWL_STORE_BATCH_SIZE", 100)
         self.flush_seconds = settings.getfloat("NEWSCRAWL_STORE_FLUSH_SECONDS", 2.0)
         self.min_body_words = settings.getint("NEWSCRAWL_MIN_BODY_WORDS", MIN_BODY_WORDS)
-        self.buffer: list[dict[str, Any]] = []
+        self.buffer: list[tuple[dict[str, Any], Any]] = []  # (the row to write, the item to export once written)
         self.last_flush = time.monotonic()
         self.timer = task.LoopingCall(self._flush_if_due)
         self.timer.start(self.flush_seconds, now=False)
@@ -204,16 +164,13 @@ class StorePipeline(_CrawlerPipeline):
     def process_item(self, item: Any) -> Any:
         verdict = item.get("story")
         if verdict is None:  # no deduplication pipeline: the store looks the item up itself
-            from newscrawl.store.database import Verdict
-
             verdict = item["story"] = Verdict(story_keys(item, self.min_body_words))
-        self.buffer.append(dict(item))
+        self.buffer.append((dict(item), item))
         del item["story"]  # internal: what leaves the pipelines is the article alone
         if len(self.buffer) >= self.batch_size:
             self.flush()
-        else:
-            # Articles not yet written: a distributed worker counts as busy while it holds any.
-            self.stats.set_value(statkeys.STORE_BUFFERED, len(self.buffer))
+        elif len(self.buffer) == 1:
+            self.crawler.signals.send_catch_log(signal=store_backlog, pending=True)
         if verdict.is_alias:
             other = verdict.alias_of or verdict.match.url
             raise self.drop(statkeys.DROP_REPUBLISHED, f"Same story as {other} (same {verdict.reason}): {item['url']} kept as its alias")
@@ -224,37 +181,44 @@ class StorePipeline(_CrawlerPipeline):
             self.flush()
 
     def flush(self) -> None:
+        """Write the articles held; each one committed as an article goes to the feeds (``article_committed``)."""
         batch, self.buffer = self.buffer, []
         self.last_flush = time.monotonic()
-        self.stats.set_value(statkeys.STORE_BUFFERED, 0)
         if not batch:
             return
+        rows = [row for row, _ in batch]
         try:
-            counts = self.store.write(batch)
+            outcomes = self.store.write_each(rows)
         except Exception as exc:  # noqa: BLE001 - whatever the database says, one bad row must cost only itself
             self.stats.inc_value(statkeys.STORE_WRITE_FAILED)
             logger.warning("Writing %d articles to %s failed (%s); writing them one by one", len(batch), self.store,
                            _first_line(exc))
-            counts = {}
-            for entry in batch:
-                try:
-                    for what, n in self.store.write([entry]).items():
-                        counts[what] = counts.get(what, 0) + n
-                except Exception as row_exc:  # noqa: BLE001
-                    self._reject(entry, row_exc)
-        for what, n in counts.items():
-            if n:
-                self.stats.inc_value(f"{statkeys.STORED}/{what}", n)
+            outcomes = [self._write_alone(row) for row in rows]
+        spider = self.crawler.spider
+        for (_, item), outcome in zip(batch, outcomes):
+            if outcome in statkeys.STORED_WHAT:
+                self.stats.inc_value(f"{statkeys.STORED}/{outcome}")
+            if outcome in ("inserted", "updated"):
+                self.crawler.signals.send_catch_log(signal=article_committed, item=item, spider=spider)
+        self.crawler.signals.send_catch_log(signal=store_backlog, pending=False)
 
-    def _reject(self, entry: dict[str, Any], error: BaseException) -> None:
+    def _write_alone(self, row: dict[str, Any]) -> str:
+        """One row in its own transaction: its outcome, or ``rejected``/``lost`` when the database refuses it."""
+        try:
+            return self.store.write_each([row])[0]
+        except Exception as exc:  # noqa: BLE001
+            return self._reject(row, exc)
+
+    def _reject(self, entry: dict[str, Any], error: BaseException) -> str:
         try:
             self.store.reject(entry, error)
         except Exception:  # noqa: BLE001 - the database is gone: the frontier (pending) still has the article
             self.stats.inc_value(statkeys.STORE_LOST)
             logger.exception("Could not record the refused article %s; the next run fetches it again", entry.get("url"))
-            return
+            return "lost"
         self.stats.inc_value(statkeys.STORE_REJECTED)
         logger.error("The database refused %s (%s): kept in rejected_articles", entry.get("url"), _first_line(error))
+        return "rejected"
 
     def close_spider(self) -> None:
         if self.timer.running:
@@ -263,10 +227,12 @@ class StorePipeline(_CrawlerPipeline):
         refused = self.stats.get_value(statkeys.STORE_REJECTED, 0)
         lost = self.stats.get_value(statkeys.STORE_LOST, 0)
         if refused or lost:
-            logger.error("%d articles were refused by the database (kept in its rejected_articles table) and %d could "
-                         "not be written at all (fetched again next run); `newscrawl status` lists them. This run "
-                         "exits with status %d.", refused, lost, statkeys.STORE_EXIT_CODE)
-        if getattr(self.crawler, "_newscrawl_store", None) is not None:  # only if the crawl opened it
+            message = (f"{refused} articles were refused by the database (kept in its rejected_articles table) and "
+                       f"{lost} could not be written at all (fetched again next run)")
+            logger.error("%s; `newscrawl status` lists them. This run exits with status %d.", message, ExitCode.STORE)
+            if (health := CrawlHealth.of(self.crawler)) is not None:
+                health.report(ExitCode.STORE, message)
+        if crawl_store(self.crawler).opened:  # (a crawl that stored nothing need not open the database)
             self.stats.set_value("newscrawl/store/rows_total", self.store.count())
 
 

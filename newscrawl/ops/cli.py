@@ -19,6 +19,7 @@ from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
+from newscrawl.crawl.health import ExitCode
 from newscrawl.demo import SITE as DEMO_SITE
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.sources import SOURCES
@@ -43,7 +44,7 @@ def demo(args: argparse.Namespace) -> int:
     site = Path(args.site)
     if not (site / "fr" / "lopinion").is_dir():
         print(f"newscrawl demo: no fixture site at {site}", file=sys.stderr)
-        return 2
+        return ExitCode.REFUSED
     workdir = Path(args.dir).resolve()
     shutil.rmtree(workdir, ignore_errors=True)
     (workdir / "exports").mkdir(parents=True)
@@ -104,7 +105,7 @@ def _missing_database(url: str) -> int | None:
     if path is not None and not path.exists():
         print(f"newscrawl: no database at {path} ({safe_url(url)}): check --database or NEWSCRAWL_DATABASE_URL",
               file=sys.stderr)
-        return 2
+        return ExitCode.REFUSED
     return None
 
 
@@ -154,6 +155,7 @@ _STATUS_COLUMNS = ("stored", "aliases", "pending", "failed", "given_up", "gone",
 def status(args: argparse.Namespace) -> int:
     """What the archive holds and what it still owes, per source."""
     from newscrawl import settings
+    from newscrawl.ops.status import store_status
     from newscrawl.store import Store
     from newscrawl.store.database import safe_url
 
@@ -162,7 +164,7 @@ def status(args: argparse.Namespace) -> int:
     if (missing := _missing_database(url)) is not None:
         return missing
     store = Store(url)
-    per_source = store.status(max_attempts, reasons=args.reasons)
+    per_source = store_status(store, max_attempts, reasons=args.reasons)
     if args.json:
         report = {"database": safe_url(store.url), "max_attempts": max_attempts, "sources": per_source}
         if (crawls := _distributed(args)) is not None:
@@ -229,7 +231,7 @@ def schedule(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"newscrawl schedule needs croniter and requests ({exc}): pip install 'newscrawl[scrapyd]'",
               file=sys.stderr)
-        return 2
+        return ExitCode.REFUSED
     from newscrawl.ops import schedule as scheduling
 
     return scheduling.main(args.plan, args.once, args.state, args.stop_after, args.retries)

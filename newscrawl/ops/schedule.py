@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from newscrawl import credentials
+from newscrawl.crawl.health import ExitCode
 
 logger = logging.getLogger("newscrawl.ops.schedule")
 
@@ -413,12 +414,12 @@ def main(plan: str, once: bool, state_path: str | None, stop_after: float | None
         entries = load_plan(plan)
     except PlanError as exc:
         logger.error("%s", exc)
-        return 2
+        return ExitCode.REFUSED
     try:
         state = State(Path(state_path) if state_path else Path(plan).with_suffix(".state.json"))
     except StateError as exc:
         logger.error("%s", exc)
-        return 2
+        return ExitCode.REFUSED
     scheduler = Scheduler(entries, state)
     if not once:
         logger.info("Scheduling %d entries from %s (state: %s)", len(entries), plan, state.path)
@@ -434,4 +435,4 @@ def main(plan: str, once: bool, state_path: str | None, stop_after: float | None
             return 0
         if attempt < retries:
             time.sleep(max(0.0, min(t - time.monotonic() for t in scheduler.retry_at.values())))
-    return 1
+    return ExitCode.BAD_ARGUMENT  # (a job could not be submitted)

@@ -32,14 +32,16 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from newscrawl import statkeys
-from newscrawl.crawl.coordination import LeaseLost
+from newscrawl.crawl.storage import store_for
+from newscrawl.crawl.coordination import Coordinator, LeaseLost
 from newscrawl.crawl.dupefilter import PAGE_KIND
 from newscrawl.extract.encoding import readable
 from newscrawl.crawl.idranges import IdWalk
-from newscrawl.identity.keys import ArticleKey, article_key, maghress_url, publisher_key, titles_agree
+from newscrawl.identity.keys import ArticleKey, article_key, maghress_url, titles_agree
 from newscrawl.extract.assemble import Assembler, MaghressPage, PublisherPage
 from newscrawl.normalize import canonical_key, clean_source_url, parse_date, title_key
 from newscrawl.crawl.rendering import RenderPolicy, needs_rendering
@@ -90,10 +92,7 @@ class MaghressSpider(scrapy.Spider):
             raise SystemExit(f"{cls.name}: bad spider argument: {exc}") from None
         spider.allowed_domains = sorted({"maghress.com", *spider.args.publisher_hosts})
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
-        # Back-catalogue: one walk over the ids per selected source.
-        ranges = list(spider.args.id_ranges or ())
-        spider.id_walks = {s.slug: IdWalk(ranges, spider.args.max_misses, cls.id_window)
-                           for s in spider.args.sources} if ranges else {}
+        spider.id_walks = {}  # back-catalogue: one walk over the ids per selected source, made at start
         return spider
 
     @cached_property
@@ -107,10 +106,15 @@ class MaghressSpider(scrapy.Spider):
         return RenderPolicy(self.args.render_modes, bool(self.crawler.settings.get("NEWSCRAWL_BROWSER")),
                             self.logger)
 
+    @cached_property
+    def coordinator(self) -> Coordinator:
+        """Who fetches what among the crawl's processes: this one alone, or the workers of a distributed crawl
+        (``NEWSCRAWL_COORDINATOR``, set by the distributed add-on)."""
+        return build_from_crawler(load_object(self.crawler.settings["NEWSCRAWL_COORDINATOR"]), self.crawler)
+
     def article_store(self):
         """The crawl's store, opened on first use. (A method, not a property: the feed exporter reads
         every spider attribute at start, and would open the database before the first request.)"""
-        from newscrawl.store import store_for  # SQLAlchemy is imported with the first listing page, not before
 
         return store_for(self.crawler)
 
@@ -127,7 +131,9 @@ class MaghressSpider(scrapy.Spider):
         # The frontier first: articles seen by earlier runs and not stored (pending, or failed fewer than
         # NEWSCRAWL_MAX_ATTEMPTS times), whatever the listing walk will decide.
         due = store.frontier_due(sections, self.args.max_attempts)
-        if self.id_walks:
+        if self.args.id_ranges:
+            ranges = list(self.args.id_ranges)
+            self.id_walks = {slug: self.coordinator.id_walk(slug, ranges, self.args.max_misses) for slug in sections}
             # Ids of this run's walk are the walk's to ask for (it must hear each answer to go on).
             due = [d for d in due if not (d.key.section in self.id_walks and
                                           any(low <= d.key.maghress_id <= high for low, high in self.args.id_ranges))]
@@ -142,11 +148,6 @@ class MaghressSpider(scrapy.Spider):
         for article in due:
             yield self.article_request(article.key, priority=1)
         if self.id_walks:
-            shared = getattr(self, "shared_id_walk", None)  # set by the distributed scheduler
-            if shared is not None:
-                window = self.crawler.settings.getint("NEWSCRAWL_BACKFILL_WINDOW", 64)
-                self.id_walks = {slug: shared(slug, list(self.args.id_ranges), self.args.max_misses, window)
-                                 for slug in self.id_walks}
             for request in self._next_id_requests():
                 yield request
             return
@@ -154,12 +155,10 @@ class MaghressSpider(scrapy.Spider):
             yield Request(url, callback=self.parse_listing, errback=self.listing_failed,
                           cb_kwargs={"page": 1, "source": slug}, meta={PAGE_KIND: "listing"})
 
-    def parse_listing(self, response: Response, page: int, source: str | None = None):
+    def parse_listing(self, response: Response, page: int, source: str):
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("newscrawl/listing/not_html")
             return
-        # (No source: a listing request re-queued by the distributed reconcile; its URL names it.)
-        source = source or _listing_source(response.url) or self.args.sources[0].slug
         self.crawler.stats.inc_value("newscrawl/listing/pages")
         self.crawler.stats.inc_value(f"{statkeys.LISTING_PAGES}/{source}")
         entries = maghress.listing_entries(response, response.url, source)
@@ -425,7 +424,7 @@ class MaghressSpider(scrapy.Spider):
         runs, then reported); a listing page leaves its walk unfinished, counted as a failed listing page."""
         kind = request.meta.get(PAGE_KIND)
         if kind == "listing":
-            source = request.cb_kwargs.get("source") or _listing_source(request.url) or "unknown"
+            source = request.cb_kwargs["source"]
             self.crawler.stats.inc_value(f"{statkeys.LISTING_FAILED}/{source}")
             self.crawler.stats.set_value(f"{statkeys.LISTING_LAST_ERROR}/{source}", reason)
             return
@@ -471,13 +470,13 @@ class MaghressSpider(scrapy.Spider):
             yield from self.assembler.articles(replace(read, publisher_url=fetched[0]))
             return
         if not self.args.refresh:
-            owner = self.article_store().publisher_owner(publisher_key(link) or key)
+            owner = self.article_store().publisher_owner(key)
             if owner is not None and titles_agree(owner[1], read.title):
                 self.crawler.stats.inc_value("newscrawl/source/already_stored")
                 self.logger.debug("Publisher page %s is stored already (for %s): not fetched again", link, owner[0])
                 yield from self.assembler.articles(read)
                 return
-        if not self._claim_publisher(key):
+        if not self.coordinator.claim_publisher(key):
             # Another worker of a distributed crawl fetches it: resolved when this worker is idle.
             self._publisher_waiting.setdefault(key, []).append(read)
             self.crawler.stats.inc_value(statkeys.ARTICLE_HANDED_ON)
@@ -486,11 +485,6 @@ class MaghressSpider(scrapy.Spider):
         self.crawler.stats.inc_value(statkeys.ARTICLE_HANDED_ON)
         # Asked without tracking parameters: they say how a reader arrived, and make one page two URLs.
         yield self._publisher_request(clean_source_url(link) or link, read, key)
-
-    def _claim_publisher(self, key: str) -> bool:
-        """True when this process is to fetch the publisher page (always, unless another worker claimed it)."""
-        claim = getattr(self, "claim_shared", None)  # set by the distributed scheduler
-        return claim("publishers", key) if claim is not None else True
 
     def _waiting_for(self, key: str, publisher: PublisherPage | None):
         """The articles that waited for the publisher page ``key``: with its fields when the headlines agree."""
@@ -592,11 +586,6 @@ class MaghressSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"newscrawl/source/failed/{failure.type.__name__}")
         self.logger.warning("Publisher page %s failed (%s); storing from Maghress", request.url, failure.getErrorMessage())
         yield from self._publisher_done(request.cb_kwargs["maghress_page"], request.cb_kwargs.get("publisher_key", ""), None)
-
-
-def _listing_source(url: str) -> str | None:
-    parts = urlsplit(url).path.strip("/").split("/")
-    return parts[1].lower() if len(parts) >= 2 and parts[0] == "fr" else None
 
 
 def _day(value) -> date:
