@@ -46,7 +46,7 @@ class _Stats:
 
 def _readers():
     def publisher(module):
-        return lambda r: module.parse_article(r, r.url, site_names=("L'Opinion",))
+        return lambda r: module.PARSER.parse_article(r, r.url, site_names=("L'Opinion",))
 
     return {
         "maghress article": (ARTICLE_URL, lambda r: maghress.parse_article(r, r.url)),
@@ -105,7 +105,7 @@ def test_a_json_ld_list_where_a_string_is_expected_does_not_cost_the_publisher_p
     html = (f'<html><head><script type="application/ld+json">{jsonld}</script></head><body>'
             '<div class="titre"><h1>Le titre de la page</h1></div><div class="texte"><p>Le texte.</p></div>'
             '<div>Rédigé par Sara ZAIRI le Lundi 1 Décembre 2025</div></body></html>')
-    fields = lopinion.parse_article(HtmlResponse(url=PUBLISHER_URL, body=html.encode(), encoding="utf-8"),
+    fields = lopinion.PARSER.parse_article(HtmlResponse(url=PUBLISHER_URL, body=html.encode(), encoding="utf-8"),
                                     PUBLISHER_URL)
     assert fields["title"] == "Le titre de la page"
     assert fields["body"] == ["Le texte."]

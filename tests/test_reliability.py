@@ -250,7 +250,7 @@ _html = st.recursive(
 def test_fuzzed_html_never_breaks_the_parsers_or_the_loader(markup):
     page = Selector(text=f"<html><head></head><body>{markup}</body></html>")
     raw = maghress.parse_article(page, "http://127.0.0.1:8000/fr/lopinion/1")
-    publisher = lopinion.parse_article(page, "http://127.0.0.1:8000/A_a1.html")
+    publisher = lopinion.PARSER.parse_article(page, "http://127.0.0.1:8000/A_a1.html")
     entries = maghress.listing_entries(page, "http://127.0.0.1:8000/fr/lopinion", "lopinion")
     ticker = maghress.ticker_links(page, "http://127.0.0.1:8000/fr/lopinion")
     raw["url"] = "http://127.0.0.1:8000/fr/lopinion/1"

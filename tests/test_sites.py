@@ -131,7 +131,7 @@ def test_source_link_ignores_non_http_schemes():
 
 def test_publisher_fields_from_full_markup():
     page = fixture_page(DIALOGUE)
-    raw = lopinion.parse_article(page, page.url)
+    raw = lopinion.PARSER.parse_article(page, page.url)
     assert raw["source_url"] == f"{ORIGIN}{DIALOGUE}"
     assert raw["title"].startswith("Dialogue Stratégique Maroc-USA")
     assert raw["lead"].startswith("Nouvelle étape du Dialogue Stratégique")
@@ -148,11 +148,11 @@ def test_publisher_body_leaves_out_read_also_links_whatever_the_parser():
               "Le Maroc et l'AIEA renforcent leur coopération</a></strong></p>")
     html = page.text.replace('<div class="texte"><p>', f'<div class="texte">{teaser}<p>', 1)
     assert teaser in html
-    raw = lopinion.parse_article(page.replace(body=html.encode("utf-8")), page.url)
+    raw = lopinion.PARSER.parse_article(page.replace(body=html.encode("utf-8")), page.url)
     assert len(raw["body"]) == 3 and not any("Lire aussi" in p for p in raw["body"])
     # A paragraph that only begins like one stays: the rest is not the text of a link.
     html = html.replace(teaser, "<p>Lire aussi : le communiqué conjoint des deux pays, publié ce matin.</p>")
-    raw = lopinion.parse_article(page.replace(body=html.encode("utf-8")), page.url)
+    raw = lopinion.PARSER.parse_article(page.replace(body=html.encode("utf-8")), page.url)
     assert len(raw["body"]) == 4 and raw["body"][0].startswith("Lire aussi : le communiqué")
 
 
@@ -164,45 +164,45 @@ def test_publisher_body_paragraphs_split_where_blocks_start_and_end():
             "<p>Second paragraphe.<br>Une ligne.</p><pre>Ligne de code</pre> suite.<li>Un point</div>")
     html = page.text.split('<div class="texte">', 1)
     html = html[0] + body + html[1].split("</div>", 1)[1]
-    raw = lopinion.parse_article(page.replace(body=html.encode("utf-8")), page.url)
+    raw = lopinion.PARSER.parse_article(page.replace(body=html.encode("utf-8")), page.url)
     assert raw["body"] == ["Rabat, 26 janvier.", "Premier paragraphe avec un mot.", "Second paragraphe.",
                            "Une ligne.", "Ligne de code suite.", "Un point"]
 
 
 def test_publisher_byline_gives_authors_and_date():
     page = fixture_page("/Agriculture-Ces-ravageurs-qui-grignotent-notre-souverainete-alimentaire_a22931.html")
-    assert lopinion.authors(page) == (["Bilal OUHAMMOU et Sara ZAIRI"], lopinion.BYLINE_AUTHORS[0])
-    assert lopinion.dates(page) == ["2024-03-27T09:15:00", "Mercredi 27 Mars 2024"]
+    assert lopinion.PARSER.field("authors", page) == (["Bilal OUHAMMOU et Sara ZAIRI"], lopinion.BYLINE_AUTHORS[0])
+    assert lopinion.PARSER.field("dates", page) == ["2024-03-27T09:15:00", "Mercredi 27 Mars 2024"]
 
 
 def test_publisher_json_ld_graph_and_image_object():
     page = fixture_page("/Khamssa-w-Khmiss-Jaylann-le-retour-manifeste_a22940.html")
-    raw = lopinion.parse_article(page, page.url)
+    raw = lopinion.PARSER.parse_article(page, page.url)
     assert raw["authors"] == ["Safaa KSAANI"] and raw["dates"] == ["2025-12-10T11:00:00Z"]
     assert raw["image_url"] == f"{ORIGIN}/photo/art/grande/9001-9002.jpg?v=1765364400"
 
 
 def test_publisher_body_falls_back_to_json_ld_article_body():
     page = fixture_page("/L-emanation-du-peuple-contre-le-peuple_a22948.html")
-    body, via = lopinion.body(page)
+    body, via = lopinion.PARSER.field("body", page)
     assert via == "json-ld articleBody" and len(body) == 2
-    assert lopinion.title(page)[1] == "og:title"
+    assert lopinion.PARSER.field("title", page)[1] == "og:title"
 
 
 def test_publisher_english_edition():
     page = fixture_page("/Sahara-autonomy-discussions-revive-appeals_a22952.html")
-    raw = lopinion.parse_article(page, page.url)
+    raw = lopinion.PARSER.parse_article(page, page.url)
     assert raw["language"] == "en" and raw["authors"] == ["A.K"] and raw["dates"] == ["24/11/2024 at 12h06"]
 
 
 def test_publisher_page_with_empty_body_gives_no_body():
     page = fixture_page("/CA-FIFA-25-Retour-en-video_a22955.html")
-    assert lopinion.body(page) == (None, "")
+    assert lopinion.PARSER.field("body", page) == (None, "")
 
 
 def test_broken_json_ld_is_ignored():
     page = sel('<html lang="fr"><script type="application/ld+json">{not json</script><div class="titre"><h1>T</h1></div></html>')
-    assert lopinion.parse_article(page, ORIGIN)["title"] == "T"
+    assert lopinion.PARSER.parse_article(page, ORIGIN)["title"] == "T"
 
 
 # --- Other publishers and the generic extractor: the fallbacks golden pages do not show ---------------
@@ -213,9 +213,9 @@ def test_lematin_reads_the_printed_byline_and_date_without_metadata():
 
     page = sel('<article><h1>Titre</h1><span class="article-author">Par <a href="/a">Rim Battal</a></span>'
                '<span class="article-date">Publié le 22/02/2026 à 09h30</span></article>')
-    assert lematin.title(page) == ("Titre", "article h1")
-    assert lematin.authors(page) == (["Rim Battal"], lematin.PRINTED_AUTHOR[0])
-    assert lematin.dates(page) == ["22/02/2026 à 09h30"]
+    assert lematin.PARSER.field("title", page) == ("Titre", "article h1")
+    assert lematin.PARSER.field("authors", page) == (["Rim Battal"], lematin.PRINTED_AUTHOR[0])
+    assert lematin.PARSER.field("dates", page) == ["22/02/2026 à 09h30"]
 
 
 def test_aujourdhui_body_leaves_out_plugin_blocks_and_the_lead():
@@ -224,8 +224,8 @@ def test_aujourdhui_body_leaves_out_plugin_blocks_and_the_lead():
     page = sel('<div class="entry-content"><p class="chapo">Chapô.</p><p>Un.</p>'
                '<div class="sharedaddy">Partager : Facebook</div><h2>Intertitre</h2><p>Deux.</p>'
                '<div class="jp-relatedposts">Articles similaires</div></div>')
-    assert aujourdhui.body(page) == (["Un.", "Intertitre", "Deux."], aujourdhui.CONTENT[0])
-    assert aujourdhui.lead(page)[0] == "Chapô."
+    assert aujourdhui.PARSER.field("body", page) == (["Un.", "Intertitre", "Deux."], aujourdhui.CONTENT[0])
+    assert aujourdhui.PARSER.field("lead", page)[0] == "Chapô."
 
 
 def test_generic_title_drops_the_site_name_but_not_hyphens():

@@ -15,7 +15,7 @@ import pytest
 
 from newscrawl.sources import SOURCES, parse_source_list, source_named
 
-from .conftest import run_crawl
+from .conftest import REPO, run_crawl
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -188,3 +188,24 @@ def test_a_parser_that_fails_on_a_page_costs_nothing_but_that_page(monkeypatch):
     assert article["title"] == read.title and article["published_date"] == "2025-12-06"
     assert article["extractor"] == ""  # nothing of the publisher page was used
     assert crawler.stats.get_value("newscrawl/publisher/generic/errors") == 1
+
+
+def test_the_worked_example_of_a_publisher_parser_reads_a_page():
+    """docs/sources.md's new parser is a module of chains and nothing else: what it shows must work as shown."""
+    import re
+    import textwrap
+
+    from scrapy.http import HtmlResponse
+
+    doc = (REPO / "docs" / "sources.md").read_text("utf-8")
+    block = next(textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "PublisherParser(" in b)
+    module: dict = {}
+    exec(compile(block, "docs/sources.md", "exec"), module)  # noqa: S102 - our own documentation
+    page = HtmlResponse(url="https://lnt.ma/a.html", encoding="utf-8", body="""<html><body>
+        <h1 class="titre">Le budget adopté</h1><p class="chapo">Le chapô.</p>
+        <div class="corps"><p>Premier paragraphe.</p><p>Second paragraphe.</p></div>
+        <span class="date">9 décembre 2025</span></body></html>""".encode())
+    raw = module["PARSER"].parse_article(page, page.url)
+    assert (raw["title"], raw["lead"], raw["body"], raw["dates"]) == (
+        "Le budget adopté", "Le chapô.", ["Premier paragraphe.", "Second paragraphe."], ["9 décembre 2025"])
+    assert module["PARSER"].fallbacks["body"] == ["div.corps", "json-ld articleBody"]

@@ -120,27 +120,16 @@ class Assembler:
             self.log.info("%s is under /fr/%s but its byline names %s", page.url, from_url.slug, from_byline.name)
         return from_byline or from_url
 
-    @staticmethod
-    def parser_for(url: str, source_slug: str) -> str:
-        """Which parser reads a publisher page: the one of its host, else its source's, else the generic one.
-
-        (On a mirror every publisher page has the mirror's host: the source's parser decides there.)
-        """
-        from newscrawl.extract.sites import GENERIC, parser_for_host
-
-        source = SOURCES.get(source_slug)
-        return parser_for_host(urlsplit(url).hostname or "") or (source.parser if source else None) or GENERIC
-
     def publisher_page(self, page, url: str, source_slug: str) -> PublisherPage | None:
         """A publisher page read by its parser; ``None`` (logged, counted) when the parser raises on it:
         one odd page must not cost the article, whose Maghress data stands."""
-        from newscrawl.extract.sites import parser_module
+        from newscrawl.extract import sites
 
-        parser = self.parser_for(url, source_slug)
+        parser = sites.parser_for(url, source_slug)
         try:
-            raw = parser_module(parser).parse_article(page, url, site_names=_site_names(source_slug))
+            raw = sites.parser(parser).parse_article(page, url, site_names=_site_names(source_slug))
         except Exception:  # noqa: BLE001 - see the docstring
-            self.stats.inc_value(f"{statkeys.PUBLISHER}/{parser}/errors")
+            self.stats.inc_value(statkeys.publisher_errors(parser))
             self.log.exception("Parser %s failed on %s; storing from Maghress", parser, url)
             return None
         read = PublisherPage.from_raw(raw, parser, url)
@@ -157,10 +146,10 @@ class Assembler:
 
     def count_fields(self, publisher: PublisherPage) -> None:
         """What each parser found on its pages: the layout alarm's per-publisher coverage."""
-        self.stats.inc_value(f"{statkeys.PUBLISHER}/{publisher.extractor}/pages")
+        self.stats.inc_value(statkeys.publisher_pages(publisher.extractor))
         for name in PUBLISHER_WATCHED:
             if getattr(publisher, name):
-                self.stats.inc_value(f"{statkeys.PUBLISHER}/{publisher.extractor}/found/{name}")
+                self.stats.inc_value(statkeys.publisher_found(publisher.extractor, name))
 
     def articles(self, maghress: MaghressPage, publisher: PublisherPage | None = None) -> list[Article]:
         """The article of a Maghress page (with its publisher page's fields), and the alias of an id that led

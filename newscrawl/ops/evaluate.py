@@ -40,7 +40,7 @@ from typing import Any
 from scrapy.http import HtmlResponse
 
 from newscrawl.extract.assemble import MaghressPage, PublisherPage, build_article
-from newscrawl.extract.sites import parser_module
+from newscrawl.extract import sites
 
 SCORED_FIELDS = (
     "title", "lead", "body", "authors", "published_date", "published_at", "language", "image_url", "source_url",
@@ -104,7 +104,7 @@ def correct(field_name: str, got: Any, want: Any) -> bool:
 def extract(parser: str, html: str, url: str) -> dict[str, Any]:
     """What a crawl would store from this publisher page (no Maghress data to fall back on)."""
     page = HtmlResponse(url=url, body=html.encode("utf-8"), encoding="utf-8")
-    publisher = PublisherPage.from_raw(parser_module(parser).parse_article(page, url), parser, url)
+    publisher = PublisherPage.from_raw(sites.parser(parser).parse_article(page, url), parser, url)
     nothing_from_maghress = MaghressPage(url="https://www.maghress.com/fr/golden/1", maghress_id=None, source="",
                                          source_name="")
     return dict(build_article(nothing_from_maghress, publisher))

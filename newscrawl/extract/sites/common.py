@@ -17,6 +17,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -420,3 +421,40 @@ def publisher_fields(page: Page, url: str, *, title, lead, body, authors, dates,
         "image_url": image_url(page, url),
         "_via": {"title": title_via, "body": body_via},
     }
+
+
+@dataclass(frozen=True)
+class PublisherParser:
+    """A publisher's article pages, as data: each field's fallback chain (steps tried in order).
+
+    A publisher module is one of these, plus the steps of its own markup; what it reads
+    (``parse_article``) and the layout alarm's labels (``fallbacks``) derive from the chains. ``dates``
+    gives every candidate, most precise first (the item loader chooses); the other fields the first
+    step that finds something.
+    """
+
+    title: tuple[Step, ...]
+    lead: tuple[Step, ...]
+    body: tuple[Step, ...]
+    authors: tuple[Step, ...]
+    dates: tuple[Step, ...]
+    image: tuple[Step, ...]
+
+    @property
+    def fallbacks(self) -> dict[str, list[str]]:
+        """Each watched field's chain, as the layout-change alarm names it."""
+        return fallbacks(title=self.title, body=self.body, authors=self.authors, published_date=self.dates)
+
+    def field(self, name: str, page: Page) -> Any:
+        """One field of a page: ``(value, step that gave it)``; for ``dates``, every candidate."""
+        chain = getattr(self, name)
+        return candidates(page, chain) if name == "dates" else first(page, chain)
+
+    def parse_article(self, page: Page, url: str, site_names: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Raw fields of an article page, plus ``_via``: which step gave each field. (``site_names`` is the
+        generic extractor's: a publisher's chains name its own markup.)"""
+        return publisher_fields(
+            page, url, title=lambda p: self.field("title", p), lead=lambda p: self.field("lead", p),
+            body=lambda p: self.field("body", p), authors=lambda p: self.field("authors", p),
+            dates=lambda p: self.field("dates", p), image_url=lambda p, u: absolute(u, first(p, self.image)[0]),
+        )

@@ -296,3 +296,16 @@ def parse_article(page: Page, url: str, site_names: tuple[str, ...] = ()) -> dic
     return publisher_fields(page, url, title=lambda p: title(p, site_names), lead=lead,
                             body=lambda p: body(p, site_names), authors=lambda p: authors(p, site_names),
                             dates=dates, image_url=image_url)
+
+
+class GenericParser:
+    """The generic extractor as the parser registry hands it out: ``parse_article`` and ``fallbacks``."""
+
+    fallbacks = FALLBACKS
+
+    @staticmethod
+    def parse_article(page: Page, url: str, site_names: tuple[str, ...] = ()) -> dict[str, Any]:
+        return parse_article(page, url, site_names)
+
+
+PARSER = GenericParser()

@@ -8,19 +8,18 @@ Modelled from what is known of the live site: article URLs
 "09/12/2025 à 10:15" (or "09 Décembre 2025"), plus JSON-LD ``NewsArticle``
 and Open Graph tags.
 
-Each field's fallback chain is written once, below; the layout alarm's
-labels (``FALLBACKS``) come from it. Hosts: the source registry's.
+Each field's fallback chain is written once, below (``PARSER``); what the
+parser reads and the layout alarm's labels come from it. Hosts: the source
+registry's.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from newscrawl.extract.sites.common import (
-    HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, METADATA_DATES, META_AUTHOR, OG_IMAGE,
-    OG_TITLE, Page, Step, absolute, candidates, css_paragraphs, css_text, css_value, fallbacks, first,
-    publisher_fields, text_of,
+    HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, METADATA_DATES, META_AUTHOR,
+    OG_IMAGE, OG_TITLE, PublisherParser, Step, css_paragraphs, css_text, css_value, text_of,
 )
 
 _PAR = re.compile(r"^\s*(?:par|by)\s+", re.IGNORECASE)
@@ -31,42 +30,11 @@ _DATE = ".article-date"
 PRINTED_AUTHOR: Step = (_AUTHOR, lambda p: [name] if (name := _PAR.sub("", text_of(p.css(_AUTHOR)))) else [])
 PRINTED_DATE: Step = (_DATE, lambda p: _PUBLISHED.sub("", text_of(p.css(_DATE))))
 
-TITLE = (css_text("h1.article-title"), css_text("article h1"), OG_TITLE, JSONLD_HEADLINE, HTML_TITLE)
-LEAD = (css_text(".article-desc"),)
-BODY = (css_paragraphs("div.article-body"), JSONLD_BODY)
-AUTHORS = (JSONLD_AUTHORS, PRINTED_AUTHOR, META_AUTHOR)
-DATES = (*METADATA_DATES, PRINTED_DATE)  # every candidate, most precise first: the loader chooses
-IMAGE = (OG_IMAGE, JSONLD_IMAGE, css_value("figure.article-image img::attr(src)"))
-
-# The fallback chain of each field, as the layout-change alarm names them.
-FALLBACKS = fallbacks(title=TITLE, body=BODY, authors=AUTHORS, published_date=DATES)
-
-
-def title(page: Page) -> tuple[str, str]:
-    return first(page, TITLE)
-
-
-def lead(page: Page) -> tuple[str, str]:
-    return first(page, LEAD)
-
-
-def body(page: Page) -> tuple[list[str], str]:
-    return first(page, BODY)
-
-
-def authors(page: Page) -> tuple[list[str], str]:
-    return first(page, AUTHORS)
-
-
-def dates(page: Page) -> list[str]:
-    return candidates(page, DATES)
-
-
-def image_url(page: Page, url: str) -> str:
-    return absolute(url, first(page, IMAGE)[0])
-
-
-def parse_article(page: Page, url: str, site_names: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Raw fields of a lematin.ma article page, plus ``_via``: which selector gave each field."""
-    return publisher_fields(page, url, title=title, lead=lead, body=body, authors=authors, dates=dates,
-                            image_url=image_url)
+PARSER = PublisherParser(
+    title=(css_text("h1.article-title"), css_text("article h1"), OG_TITLE, JSONLD_HEADLINE, HTML_TITLE),
+    lead=(css_text(".article-desc"),),
+    body=(css_paragraphs("div.article-body"), JSONLD_BODY),
+    authors=(JSONLD_AUTHORS, PRINTED_AUTHOR, META_AUTHOR),
+    dates=(*METADATA_DATES, PRINTED_DATE),  # every candidate, most precise first: the loader chooses
+    image=(OG_IMAGE, JSONLD_IMAGE, css_value("figure.article-image img::attr(src)")),
+)

@@ -6,19 +6,19 @@ authors, precise publication time, language and image. Observed markup:
 ``div.texte``; expected too: ``article:published_time``, JSON-LD
 ``NewsArticle`` and a visible "Rédigé par … le …" line.
 
-Each field's fallback chain is written once, below; the layout alarm's
-labels (``FALLBACKS``) come from it. Hosts: the source registry's.
+Each field's fallback chain is written once, below (``PARSER``); what the
+parser reads and the layout alarm's labels come from it. Hosts: the source
+registry's.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from newscrawl.extract.sites.common import (
-    HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, METADATA_DATES, META_AUTHOR, OG_IMAGE,
-    OG_TITLE, Page, Step, absolute, candidates, css_paragraphs, css_text, css_value, fallbacks, first,
-    once_per_page, publisher_fields, text_of,
+    HTML_TITLE, JSONLD_AUTHORS, JSONLD_BODY, JSONLD_HEADLINE, JSONLD_IMAGE, METADATA_DATES, META_AUTHOR,
+    OG_IMAGE, OG_TITLE, Page, PublisherParser, Step, css_paragraphs, css_text, css_value, once_per_page,
+    text_of,
 )
 from newscrawl.extract.sites.maghress import BYLINE_MAX_CHARS
 
@@ -45,42 +45,11 @@ def _byline(page: Page) -> tuple[str, str]:
 BYLINE_AUTHORS: Step = ("'Rédigé par … le …'", lambda p: [_byline(p)[0]] if _byline(p)[0] else [])
 BYLINE_DATE: Step = ("'Rédigé par … le …' date", lambda p: _byline(p)[1])
 
-TITLE = (css_text("div.titre h1"), OG_TITLE, JSONLD_HEADLINE, HTML_TITLE)
-LEAD = (css_text("div.chapeau h3"), css_text("div.chapeau"))
-BODY = (css_paragraphs("div.texte"), JSONLD_BODY)
-AUTHORS = (JSONLD_AUTHORS, META_AUTHOR, BYLINE_AUTHORS)
-DATES = (*METADATA_DATES, BYLINE_DATE)  # every candidate, most precise first: the loader chooses
-IMAGE = (OG_IMAGE, JSONLD_IMAGE, css_value("#z_col1 img[src*='/photo/art/']::attr(src)"))
-
-# The fallback chain of each field, as the layout-change alarm names them.
-FALLBACKS = fallbacks(title=TITLE, body=BODY, authors=AUTHORS, published_date=DATES)
-
-
-def title(page: Page) -> tuple[str, str]:
-    return first(page, TITLE)
-
-
-def lead(page: Page) -> tuple[str, str]:
-    return first(page, LEAD)
-
-
-def body(page: Page) -> tuple[list[str], str]:
-    return first(page, BODY)
-
-
-def authors(page: Page) -> tuple[list[str], str]:
-    return first(page, AUTHORS)
-
-
-def dates(page: Page) -> list[str]:
-    return candidates(page, DATES)
-
-
-def image_url(page: Page, url: str) -> str:
-    return absolute(url, first(page, IMAGE)[0])
-
-
-def parse_article(page: Page, url: str, site_names: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Raw fields of a lopinion.ma article page, plus ``_via``: which selector gave each field."""
-    return publisher_fields(page, url, title=title, lead=lead, body=body, authors=authors, dates=dates,
-                            image_url=image_url)
+PARSER = PublisherParser(
+    title=(css_text("div.titre h1"), OG_TITLE, JSONLD_HEADLINE, HTML_TITLE),
+    lead=(css_text("div.chapeau h3"), css_text("div.chapeau")),
+    body=(css_paragraphs("div.texte"), JSONLD_BODY),
+    authors=(JSONLD_AUTHORS, META_AUTHOR, BYLINE_AUTHORS),
+    dates=(*METADATA_DATES, BYLINE_DATE),  # every candidate, most precise first: the loader chooses
+    image=(OG_IMAGE, JSONLD_IMAGE, css_value("#z_col1 img[src*='/photo/art/']::attr(src)")),
+)
