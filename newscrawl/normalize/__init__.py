@@ -8,13 +8,13 @@ hold them; this module names the public ones.
 
 from newscrawl.normalize.dates import EARLIEST_YEAR, MOROCCO, parse_date, publication_moment
 from newscrawl.normalize.text import (
-    LANGUAGES, clean_authors, clean_body, clean_language, clean_text, clean_title, detect_language, strip_controls,
-    title_key, word_overlap,
+    LANGUAGES, clean_authors, clean_body, clean_language, clean_text, clean_title, detect_language, title_key,
+    word_overlap,
 )
 from newscrawl.normalize.urls import canonical_key, clean_source_url
 
 __all__ = [
     "EARLIEST_YEAR", "LANGUAGES", "MOROCCO", "canonical_key", "clean_authors", "clean_body", "clean_language",
     "clean_source_url", "clean_text", "clean_title", "detect_language", "parse_date", "publication_moment",
-    "strip_controls", "title_key", "word_overlap",
+    "title_key", "word_overlap",
 ]

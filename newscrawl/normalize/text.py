@@ -56,11 +56,6 @@ _TITLE_MARKER = re.compile(r"\s*\[\s*int[eé]gral\s*\]\s*$", re.IGNORECASE)
 _SITE_SUFFIX = re.compile(r"\s+[-–—|]\s+maghress\s*$", re.IGNORECASE)
 
 
-def strip_controls(text: str) -> str:
-    """``text`` without control characters (NUL, ESC, C1 …); whitespace kept."""
-    return _CONTROL.sub("", text)
-
-
 def clean_text(text: object, markup: bool = True) -> str:
     """Drop tags, then decode entities (in that order: a decoded "&lt;&lt;" is text), NFC,
     remove control and invisible characters, fold whitespace.

@@ -37,8 +37,6 @@ from scrapy.http import HtmlResponse
 
 from newscrawl.ops.evaluate import _norm, body_f1
 
-EXTRACTORS = ("generic", "trafilatura")
-
 
 @dataclass
 class Page:
