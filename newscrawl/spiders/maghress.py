@@ -36,7 +36,6 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from newscrawl import statkeys
-from newscrawl.crawl.storage import store_for
 from newscrawl.crawl.coordination import Coordinator, LeaseLost
 from newscrawl.crawl.dupefilter import PAGE_KIND
 from newscrawl.extract.encoding import readable
@@ -45,6 +44,7 @@ from newscrawl.identity.keys import ArticleKey, article_key, maghress_url, title
 from newscrawl.extract.assemble import Assembler, MaghressPage, PublisherPage
 from newscrawl.normalize import canonical_key, clean_source_url, parse_date, title_key
 from newscrawl.crawl.rendering import RenderPolicy, needs_rendering
+from newscrawl.crawl.storage import store_for
 from newscrawl.extract.sites import maghress
 from newscrawl.sources import SOURCES
 from newscrawl.spiders.args import ArgumentError, CrawlArgs
@@ -115,7 +115,6 @@ class MaghressSpider(scrapy.Spider):
     def article_store(self):
         """The crawl's store, opened on first use. (A method, not a property: the feed exporter reads
         every spider attribute at start, and would open the database before the first request.)"""
-
         return store_for(self.crawler)
 
     # -- discovery ------------------------------------------------------------
