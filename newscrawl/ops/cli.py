@@ -147,6 +147,72 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- search and serve -----------------------------------------------------------
+
+_BOLD = ("\033[1m", "\033[0m")
+
+
+def search(args: argparse.Namespace) -> int:
+    """Articles matching a French full-text query, best first."""
+    from newscrawl.store import Store
+    from newscrawl.store.search import QueryError
+
+    url = args.database or _default_database_url()
+    if (missing := _missing_database(url)) is not None:
+        return missing
+    fmt = args.format
+    mark = _BOLD if fmt == "table" and sys.stdout.isatty() else ("[", "]")
+    try:
+        hits = Store(url).search(args.query, source=args.source, since=args.since, until=args.until,
+                                 limit=args.limit, mark=mark)
+    except QueryError as exc:
+        print(f"newscrawl search: {exc}", file=sys.stderr)
+        return ExitCode.REFUSED
+    if not hits:
+        print(f"No article matches {args.query!r}.", file=sys.stderr)
+        return ExitCode.OK
+    columns = ("rank", "source", "published_date", "title", "url", "snippet")
+    rows = [dict(zip(columns, (n, h.source or "", h.published_date or "", h.title, h.url, h.snippet)))
+            for n, h in enumerate(hits, 1)]
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    elif fmt == "csv":
+        from newscrawl.store.exporters import neutralise_formula
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([[neutralise_formula(str(row[c])) for c in columns] for row in rows])
+    else:
+        for row in rows:
+            print(f"{row['rank']:>3}. {row['published_date']}  {row['source']}  {row['title']}")
+            print(f"     {row['snippet']}")
+            print(f"     {row['url']}")
+    return ExitCode.OK
+
+
+def serve(args: argparse.Namespace) -> int:
+    """The archive in a web browser: Datasette, read-only, on 127.0.0.1 by default."""
+    from newscrawl.store.database import sqlite_path
+
+    url = args.database or _default_database_url()
+    if (missing := _missing_database(url)) is not None:
+        return missing
+    path = sqlite_path(url)
+    if path is None:
+        print("newscrawl serve: the web view reads a SQLite archive (Datasette); export a PostgreSQL archive with "
+              "`newscrawl export`, or point --database at a SQLite file", file=sys.stderr)
+        return ExitCode.REFUSED
+    try:
+        from newscrawl.web import serve as web_serve
+    except ImportError as exc:
+        print(f"newscrawl serve needs Datasette ({exc}): pip install 'newscrawl[web]'", file=sys.stderr)
+        return ExitCode.REFUSED
+    from newscrawl.store import Store
+
+    Store(url).close()  # the schema (and its search index) brought up to date before it is served
+    return web_serve(path, host=args.host, port=args.port)
+
+
 # -- status -------------------------------------------------------------------
 
 _STATUS_COLUMNS = ("stored", "aliases", "pending", "failed", "given_up", "gone", "rejected")
@@ -256,6 +322,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", help="only this source (e.g. lopinion)")
     p.add_argument("--language", choices=("fr", "en", "es"))
     p.set_defaults(func=export)
+
+    p = commands.add_parser("search", help="French full-text search of the archive, best matches first")
+    p.add_argument("query", help='words (all must be there), "a phrase", -word (left out), OR between two')
+    p.add_argument("--database", help="database URL (default: NEWSCRAWL_DATABASE_URL or data/newscrawl.db)")
+    p.add_argument("--source", help="only this source (e.g. lopinion)")
+    p.add_argument("--since", type=_date_arg, help="published on or after YYYY-MM-DD")
+    p.add_argument("--until", type=_date_arg, help="published on or before YYYY-MM-DD")
+    p.add_argument("--limit", type=int, default=20, help="at most this many articles (default 20)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=search)
+
+    p = commands.add_parser("serve", help="browse and search the archive in a web browser (Datasette, read-only)")
+    p.add_argument("--database", help="SQLite database URL (default: NEWSCRAWL_DATABASE_URL or data/newscrawl.db)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    p.set_defaults(func=serve)
 
     p = commands.add_parser("status", help="per source: stored, pending, failed (and why), gone, rejected")
     p.add_argument("--database", help="database URL (default: NEWSCRAWL_DATABASE_URL or data/newscrawl.db)")

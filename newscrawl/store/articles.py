@@ -184,6 +184,7 @@ class ArticleRecords:
             inserted = conn.execute(statement, {**values, "first_seen": now, "last_seen": now}).first()
             if inserted is not None:
                 self._write_bands(conn, inserted.id, keys, replace=False)
+                self.index_article(conn, inserted.id, values)
                 return "inserted"
             # Another writer stored it between our lookup and our insert.
             match = self._lookup(conn, item.get("url"), keys).match
@@ -201,9 +202,14 @@ class ArticleRecords:
                 ).first()
                 if owner:
                     del changes[unique]
+        text_changes = {"title", "lead", "body"} & changes.keys()
+        if text_changes:
+            self.unindex_article(conn, match.article_id)
         conn.execute(update(articles).where(articles.c.id == match.article_id).values(**changes, last_seen=now))
         if changes.get("body_minhash"):
             self._write_bands(conn, match.article_id, keys, replace=True)
+        if text_changes:
+            self.index_article(conn, match.article_id)
         return "updated"
 
     def _write_bands(self, conn: Connection, article_id: int, keys: StoryKeys, replace: bool) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from newscrawl import credentials
 from newscrawl.identity.keys import MIN_BODY_WORDS, StoryKeys, story_keys
-from newscrawl.store.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_info
+from newscrawl.store.schema import FRESH, MIGRATIONS, SCHEMA_VERSION, metadata, schema_info
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ class Database:
             metadata.create_all(conn, checkfirst=True)
             current = conn.execute(select(func.max(schema_info.c.version))).scalar()
             if current is None:
+                for step in FRESH:
+                    step(conn)
                 conn.execute(schema_info.insert().values(version=SCHEMA_VERSION, applied_at=utc_now()))
                 return
             for version in range(current + 1, SCHEMA_VERSION + 1):

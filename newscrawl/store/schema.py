@@ -23,9 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from newscrawl.store.search import create_search_index
+
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -210,4 +212,8 @@ MIGRATIONS: dict[int, list[str | Callable[[Connection], None]]] = {
         "DROP INDEX IF EXISTS ix_articles_title_key_date",
         f"CREATE INDEX ix_articles_title_key_date ON articles (substr(title_key, 1, {TITLE_KEY_INDEXED}), published_date)",
     ],
+    5: [create_search_index],
 }
+
+#: Steps a fresh database takes after ``create_all``: what SQLAlchemy's tables cannot declare.
+FRESH: list[Callable[[Connection], None]] = [create_search_index]
