@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,scrapyd,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,scrapyd,bench,web]'
 	@touch $(STAMP)
 
 # The live crawl of every registered French source (SOURCES=lopinion,lematin for some):
@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python -m bench.dates
 	N=$(or $(N),2000) SCALE=$(or $(SCALE),5) PROFILE=$(PROFILE) $(BIN)/python -m bench.crawl
 	$(BIN)/python -m bench.backfill
+	SEARCH_N=$(or $(SEARCH_N),100000) $(BIN)/python -m bench.search
 
 clean:
 	rm -rf $(VENV) build *.egg-info
