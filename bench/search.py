@@ -1,0 +1,171 @@
+"""French full-text search on a generated archive: index build, query latency, write cost, size.
+
+An archive of N articles (``SEARCH_N``, default 100,000) whose titles and bodies
+draw French words from the demo site's pages with a Zipf-like frequency (as in
+real text: a few words everywhere, most words rare). On SQLite:
+
+- the index built for rows already stored (the migration to schema version 5);
+- search latency, p50 and p95 over varied queries: one word, two words, a phrase;
+- the store's write cost per article with the index kept up to date, against the same writes without it
+  (side by side, median of 5 runs of 1,000 articles), set against the crawl's CPU per article;
+- the database's size with the index and without it.
+
+    python -m bench.search          (part of make bench; SEARCH_N=100000)
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import text
+
+REPO = Path(__file__).resolve().parent.parent
+SITE = REPO / "newscrawl" / "demo" / "site"
+
+
+def vocabulary() -> list[str]:
+    """Words of the demo site's pages, most frequent first."""
+    counts: dict[str, int] = {}
+    for page in SITE.rglob("*.html"):
+        words = re.findall(r"[^\W\d_]{3,}", html.unescape(re.sub(r"<[^>]+>", " ", page.read_text("utf-8"))).lower())
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    return sorted(counts, key=counts.get, reverse=True)
+
+
+def articles(n: int, words: list[str], start: int = 0, seed: int = 5):
+    rng = random.Random(seed + start)
+    weights = [1 / (rank + 1) for rank in range(len(words))]
+    sources = ("lopinion", "lematin", "aujourdhui", "libe", "leconomiste")
+    for i in range(start, start + n):
+        body = []
+        for _ in range(5):
+            body.append(" ".join(rng.choices(words, weights, k=60)).capitalize() + ".")
+        yield {"url": f"https://www.maghress.com/fr/{sources[i % 5]}/{1_000_000 + i}", "maghress_id": 1_000_000 + i,
+               "source": sources[i % 5], "title": " ".join(rng.choices(words, weights, k=8)).capitalize(),
+               "published_date": f"20{15 + i % 11}-{1 + i % 12:02d}-{1 + i % 28:02d}", "body": "\n\n".join(body)}
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run(n: int) -> dict:
+    from newscrawl.store import Store
+    from newscrawl.store.search import create_search_index
+
+    words = vocabulary()
+    work = Path(tempfile.mkdtemp(prefix="bench-search-"))
+    url = f"sqlite:///{work / 'archive.db'}"
+    store = Store(url)
+    # The rows, written straight into the table (the store's own write would index them as it goes): then the
+    # index built for them, as the migration to version 5 builds it.
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE articles_search"))
+        batch = []
+        for item in articles(n, words):
+            batch.append({**item, "authors": "[]", "first_seen": "2026-01-01", "last_seen": "2026-01-01",
+                          "published_date": date.fromisoformat(item["published_date"]),
+                          "article_key": f"{item['source']}/{item['maghress_id']}"})
+            if len(batch) == 5000:
+                _insert(conn, batch)
+                batch = []
+        if batch:
+            _insert(conn, batch)
+    size_without = _size(store, work)
+    started = time.perf_counter()
+    with store.engine.begin() as conn:
+        create_search_index(conn)
+    build = time.perf_counter() - started
+    size_with = _size(store, work)
+
+    # Latency: each kind of query with words of every frequency (common, middling, rare).
+    rng = random.Random(11)
+    pool = words[20:2000]
+    queries = {
+        "one word": [rng.choice(pool) for _ in range(60)],
+        "two words": [f"{rng.choice(pool)} {rng.choice(pool[:300])}" for _ in range(60)],
+        "phrase": [f'"{a} {b}"' for a, b in (rng.sample(pool[:200], 2) for _ in range(60))],
+    }
+    latency = {}
+    for kind, texts in queries.items():
+        times, found = [], []
+        for query in texts:
+            t = time.perf_counter()
+            found.append(len(store.search(query, limit=20)))
+            times.append((time.perf_counter() - t) * 1000)
+        latency[kind] = (statistics.median(times), _percentile(times, 0.95), statistics.mean(found))
+
+    # The write: 1,000 new articles at a time, with the index kept up to date and without (side by side).
+    per_article = {"on": [], "off": []}
+    keep = type(store).index_article
+    for round_ in range(5):
+        for mode in ("on", "off"):
+            if mode == "off":
+                type(store).index_article = lambda self, conn, article_id, row=None: None
+            batch = list(articles(1000, words, start=n + 10_000 * (2 * round_ + (mode == "off"))))
+            t = time.process_time()
+            for chunk in range(0, 1000, 100):
+                store.write(batch[chunk : chunk + 100])
+            per_article[mode].append((time.process_time() - t) * 1000 / 1000)
+            type(store).index_article = keep
+    store.close()
+    return {"n": n, "build": build, "latency": latency, "size_with": size_with, "size_without": size_without,
+            "write_on": statistics.median(per_article["on"]), "write_off": statistics.median(per_article["off"])}
+
+
+def _insert(conn, rows: list[dict]) -> None:
+    from newscrawl.store.schema import articles
+
+    conn.execute(articles.insert(), rows)
+
+
+def _size(store, work: Path) -> int:
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return sum(p.stat().st_size for p in work.glob("archive.db*"))
+
+
+def main() -> None:
+    n = int(os.environ.get("SEARCH_N", "100000"))
+    crawl_ms = float(os.environ.get("CRAWL_CPU_MS_PER_ARTICLE", "3.7"))  # bench.crawl's CPU per article
+    result = run(n)
+    rows = "\n".join(f"| {kind} | {p50:.1f} | {p95:.1f} | {found:.1f} |"
+                     for kind, (p50, p95, found) in result["latency"].items())
+    extra = result["write_on"] - result["write_off"]
+    markdown = f"""## Search (bench.search)
+
+{result['n']:,} generated articles (5 paragraphs of 60 words, 8-word titles, words of the demo site drawn
+with Zipf-like frequencies), SQLite.
+
+| query | p50 ms | p95 ms | articles found (of at most 20) |
+| --- | --- | --- | --- |
+{rows}
+
+- Index build for the rows already stored (the migration to schema version 5): {result['build']:.1f} s
+  ({result['build'] / result['n'] * 1e6:.0f} µs per article).
+- The store's write per article, CPU, median of 5 × 1,000 articles: {result['write_on']:.2f} ms with the
+  index kept up to date, {result['write_off']:.2f} ms without: +{extra:.2f} ms, that is
+  {extra / crawl_ms:.1%} of the crawl's {crawl_ms:.1f} ms of CPU per article (bench.crawl).
+- Database size: {result['size_with'] / 2**20:.0f} MiB with the index, {result['size_without'] / 2**20:.0f} MiB
+  without ({result['size_with'] / result['size_without'] - 1:+.0%}).
+"""
+    print(markdown)
+    if "--no-write" not in sys.argv:
+        from bench.report import write_section
+
+        write_section("search", markdown)
+
+
+if __name__ == "__main__":
+    main()
