@@ -44,6 +44,7 @@ import logging
 import math
 import os
 import re
+import signal
 import threading
 import time
 import tomllib
@@ -396,11 +397,13 @@ class Scheduler:
                     waits.append(self.retry_at.get((entry.name, node), 0.0) - time.monotonic())
         return max(0.05, min(waits, default=1.0))
 
-    def run_forever(self, stop_after: float | None = None) -> None:
+    def run_forever(self, stop_after: float | None = None, stop: threading.Event | None = None) -> None:
+        """Submit what is due, again and again, until ``stop`` is set (or ``stop_after`` seconds passed)."""
+        stop = stop or threading.Event()
         started = time.monotonic()
-        while stop_after is None or time.monotonic() - started < stop_after:
+        while not stop.is_set() and (stop_after is None or time.monotonic() - started < stop_after):
             self.run_due()
-            time.sleep(min(self.seconds_to_next(), 1.0))
+            stop.wait(min(self.seconds_to_next(), 1.0))
 
 
 def _short(exc: Exception) -> str:
@@ -423,11 +426,18 @@ def main(plan: str, once: bool, state_path: str | None, stop_after: float | None
     scheduler = Scheduler(entries, state)
     if not once:
         logger.info("Scheduling %d entries from %s (state: %s)", len(entries), plan, state.path)
+        # Ctrl-C (or SIGTERM) sets a flag that the loop reads between submissions: the scheduler stops between two
+        # steps, never in the middle of a scrapyd call or of writing its state (a KeyboardInterrupt could land
+        # anywhere, a lock held included).
+        stop = threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            scheduler.run_forever(stop_after)
-        except KeyboardInterrupt:
-            pass
-        return 0
+            scheduler.run_forever(stop_after, stop)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        logger.info("Stopped")
+        return ExitCode.OK
     # --once: submit what is due now, retrying a node that is down a few times, then exit.
     for attempt in range(retries + 1):
         counts = scheduler.run_due()
