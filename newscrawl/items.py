@@ -22,6 +22,8 @@ ARTICLE_FIELDS: tuple[str, ...] = (
     "scraped_at",
     "extractor",
     "generic_fields",
+    "version",
+    "changed_at",
 )
 
 
@@ -57,6 +59,10 @@ class Article(scrapy.Item):
     # (no parser for that publisher: trafilatura + metadata), or "" when only Maghress was read.
     extractor = scrapy.Field()
     generic_fields = scrapy.Field()  # fields the generic extractor supplied, "title, body, …"; "" otherwise
+    # Set by the store, not by the pages: the article's version (1, then one more each time its title, lead,
+    # body, authors or dates changed: earlier versions in article_versions), and when it last changed.
+    version = scrapy.Field()
+    changed_at = scrapy.Field()  # ISO 8601 UTC; empty for a version 1
     # Internal, never exported: the headline as Maghress shows it, so that a
     # re-crawl can tell an edited headline on the listing from an unchanged one.
     maghress_title = scrapy.Field()

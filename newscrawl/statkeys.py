@@ -40,6 +40,7 @@ def publisher_errors(parser: str) -> str:
 # The store pipeline.
 STORED = "newscrawl/store"  # ``<STORED>/<what>``: articles ``inserted``, ``updated``, ``aliased``
 STORED_WHAT = ("inserted", "updated", "aliased")
+STORE_NEW_VERSION = "newscrawl/store/new_version"  # updated articles whose text changed: a version kept
 STORE_WRITE_FAILED = "newscrawl/store/write_failed"  # batches the database refused (then written row by row)
 STORE_REJECTED = "newscrawl/store/rejected"  # rows the database refused alone: in rejected_articles
 STORE_LOST = "newscrawl/store/lost"  # rows that could not even be recorded as rejected: fetched again next run

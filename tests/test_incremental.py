@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import sqlite3
@@ -58,7 +59,8 @@ def test_new_article_and_edited_headline_are_picked_up_with_exactly_those_change
         article.write_text(article.read_text("utf-8").replace("face à la grippe&#8239;?", "face à la grippe cet hiver&#8239;?"), "utf-8")
 
         server.clear_log()
-        third = run_crawl(start, f"sqlite:///{db}", tmp_path)
+        feed = tmp_path / "third.csv"
+        third = run_crawl(start, f"sqlite:///{db}", tmp_path, csv=feed)
         assert third.returncode == 0, third.log[-2000:]
         fetched = sorted(p for p in server.requests if p.startswith("/fr/lopinion/"))
         assert fetched == ["/fr/lopinion/5010002", "/fr/lopinion/5010013"]
@@ -72,6 +74,16 @@ def test_new_article_and_edited_headline_are_picked_up_with_exactly_those_change
                 k: v for k, v in row.items() if k != "last_seen"
             }
     assert third.stats["newscrawl/store/inserted"] == 1 and third.stats["newscrawl/store/updated"] == 1
+    # The edited article is its version 2 (the first kept in article_versions), in the store and in the feed.
+    assert after[5010002]["version"] == 2 and after[5010002]["changed_at"]
+    assert after[5010013]["version"] == 1 and third.stats["newscrawl/store/new_version"] == 1
+    with feed.open(encoding="utf-8", newline="") as handle:
+        listed = {row["maghress_id"]: (row["version"], row["changed_at"]) for row in csv.DictReader(handle)}
+    assert listed == {"5010002": ("2", after[5010002]["changed_at"]), "5010013": ("1", "")}
+    shown = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "history", "lopinion/5010002", "--database",
+                            f"sqlite:///{db}"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert "2 version(s)" in shown.stdout and "{+cet hiver+}" in shown.stdout
 
 
 REPUBLISHED = (5010005, 5010006)  # one story under two Maghress ids

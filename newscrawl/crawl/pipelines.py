@@ -195,10 +195,13 @@ class StorePipeline(_CrawlerPipeline):
                            _first_line(exc))
             outcomes = [self._write_alone(row) for row in rows]
         spider = self.crawler.spider
-        for (_, item), outcome in zip(batch, outcomes):
+        for (row, item), outcome in zip(batch, outcomes):
             if outcome in statkeys.STORED_WHAT:
                 self.stats.inc_value(f"{statkeys.STORED}/{outcome}")
             if outcome in ("inserted", "updated"):
+                item["version"], item["changed_at"] = row.get("version"), row.get("changed_at")  # (the store's)
+                if row.get("new_version"):
+                    self.stats.inc_value(statkeys.STORE_NEW_VERSION)
                 self.crawler.signals.send_catch_log(signal=article_committed, item=item, spider=spider)
         self.crawler.signals.send_catch_log(signal=store_backlog, pending=False)
 

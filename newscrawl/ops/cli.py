@@ -118,7 +118,8 @@ def export(args: argparse.Namespace) -> int:
         return missing
     store = Store(url)
     fmt = args.format or ("jsonl" if args.output and args.output.endswith((".jsonl", ".jl")) else "csv")
-    rows = store.iter_articles(since=args.since, until=args.until, source=args.source, language=args.language)
+    rows = store.iter_articles(since=args.since, until=args.until, source=args.source, language=args.language,
+                               changed_since=args.changed_since)
     out_ctx = open(args.output, "w", encoding="utf-8", newline="") if args.output and args.output != "-" else nullcontext(sys.stdout)
     progress = None
     if sys.stderr.isatty() and args.output not in (None, "-"):
@@ -168,6 +169,16 @@ def serve(args: argparse.Namespace) -> int:
     if (missing := _missing_database(url)) is not None:
         return missing
     return find.serve(url, args)
+
+
+def history(args: argparse.Namespace) -> int:
+    """Every version of an article (``ops/find.py``)."""
+    from newscrawl.ops import find
+
+    url = args.database or _default_database_url()
+    if (missing := _missing_database(url)) is not None:
+        return missing
+    return find.history(url, args)
 
 
 # -- status -------------------------------------------------------------------
@@ -278,7 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--until", type=_date_arg, help="published on or before YYYY-MM-DD")
     p.add_argument("--source", help="only this source (e.g. lopinion)")
     p.add_argument("--language", choices=("fr", "en", "es"))
+    p.add_argument("--changed-since", type=_date_arg,
+                   help="only articles whose text changed (version 2 or later) on or after YYYY-MM-DD")
     p.set_defaults(func=export)
+
+    p = commands.add_parser("history", help="every version of an article, with what changed word by word")
+    p.add_argument("article", help="its Maghress key (lopinion/5010004) or URL")
+    p.add_argument("--database", help="database URL (default: NEWSCRAWL_DATABASE_URL or data/newscrawl.db)")
+    p.add_argument("--json", action="store_true", help="the versions as JSON")
+    p.set_defaults(func=history)
 
     p = commands.add_parser("search", help="French full-text search of the archive, best matches first")
     p.add_argument("query", help='words (all must be there), "a phrase", -word (left out), OR between two')

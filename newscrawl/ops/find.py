@@ -1,5 +1,5 @@
-"""``newscrawl search`` and ``newscrawl serve``: finding articles in the archive (the CLI's argument parsing is
-``cli.py``'s)."""
+"""``newscrawl search``, ``newscrawl serve`` and ``newscrawl history``: finding articles in the archive, and
+what they said before (the CLI's argument parsing is ``cli.py``'s)."""
 
 from __future__ import annotations
 
@@ -66,3 +66,71 @@ def serve(url: str, args: argparse.Namespace) -> int:
 
     Store(url).close()  # the schema (and its search index) brought up to date before it is served
     return web_serve(path, host=args.host, port=args.port)
+
+
+_RED_GREEN = (("\033[31m[-", "-]\033[0m"), ("\033[32m{+", "+}\033[0m"))
+_PLAIN = (("[-", "-]"), ("{+", "+}"))
+
+
+def history(url: str, args: argparse.Namespace) -> int:
+    """Every version of an article, oldest first, and a word-level diff between consecutive ones."""
+    from newscrawl.identity.keys import ArticleKey, article_key
+    from newscrawl.store import Store
+
+    text = args.article.strip()
+    key = article_key(text) if "/" in text and ("://" in text or text.startswith("/")) else None
+    if key is None:
+        try:
+            key = ArticleKey.parse(text)
+        except ValueError:
+            print(f"newscrawl history: {text!r} is neither a Maghress key (lopinion/5010004) nor an article URL",
+                  file=sys.stderr)
+            return ExitCode.REFUSED
+    versions = Store(url).history(key)
+    if not versions:
+        print(f"newscrawl history: no stored article {key}", file=sys.stderr)
+        return ExitCode.REFUSED
+    if args.json:
+        print(json.dumps(versions, ensure_ascii=False, indent=1, default=str))
+        return ExitCode.OK
+    marks = _RED_GREEN if sys.stdout.isatty() else _PLAIN
+    print(f"{key}: {len(versions)} version(s)")
+    for before, after in zip([None, *versions], versions):
+        print(f"\nversion {after['version_number']}, stored {after['stored_at']}")
+        if before is None:
+            print(f"  title: {after['title']}")
+            continue
+        changed = False
+        for field in ("title", "lead", "body", "authors", "published_date", "published_at"):
+            old, new = _as_text(before[field]), _as_text(after[field])
+            if old.split() != new.split():  # (a version differs in more than whitespace)
+                changed = True
+                print(f"  {field}: {word_diff(old, new, marks)}")
+        if not changed:
+            print("  (no change in the versioned fields)")
+    return ExitCode.OK
+
+
+def _as_text(value) -> str:
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def word_diff(old: str, new: str, marks=_PLAIN, context: int = 8) -> str:
+    """The words of ``new`` with what ``old`` had instead marked: ``[-removed-]{+added+}``; long unchanged runs
+    shortened to ``context`` words on each side."""
+    import difflib
+
+    a, b = old.split(), new.split()
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            same = a[i1:i2]
+            out += same if len(same) <= 2 * context else [*same[:context], "…", *same[-context:]]
+            continue
+        if i2 > i1:
+            out.append(marks[0][0] + " ".join(a[i1:i2]) + marks[0][1])
+        if j2 > j1:
+            out.append(marks[1][0] + " ".join(b[j1:j2]) + marks[1][1])
+    return " ".join(out)

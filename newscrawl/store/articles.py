@@ -94,9 +94,11 @@ class ArticleRecords:
         until: date | None = None,
         source: str | None = None,
         language: str | None = None,
+        changed_since: date | None = None,
         batch: int = 1000,
     ) -> Iterator[dict[str, Any]]:
-        """Stored articles as item dicts (``ARTICLE_FIELDS``), oldest first, streamed."""
+        """Stored articles as item dicts (``ARTICLE_FIELDS``), oldest first, streamed; ``changed_since``: only
+        articles whose text changed (a version 2 or later) on or after that day."""
         query = select(*(articles.c[f] for f in ARTICLE_FIELDS)).order_by(
             articles.c.published_date, articles.c.id
         )
@@ -108,6 +110,8 @@ class ArticleRecords:
             query = query.where(articles.c.source == source)
         if language:
             query = query.where(articles.c.language == language)
+        if changed_since:
+            query = query.where(articles.c.changed_at >= changed_since.isoformat())
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
             for row in result.mappings():
@@ -181,8 +185,9 @@ class ArticleRecords:
         values = _item_to_row(item, keys)
         if match is None:
             statement = _INSERT_SQLITE if self.dialect == "sqlite" else _INSERT_PG
-            inserted = conn.execute(statement, {**values, "first_seen": now, "last_seen": now}).first()
+            inserted = conn.execute(statement, {**values, "first_seen": now, "last_seen": now, "version": 1}).first()
             if inserted is not None:
+                _written_as(item, 1, None)
                 self._write_bands(conn, inserted.id, keys, replace=False)
                 self.index_article(conn, inserted.id, values)
                 return "inserted"
@@ -202,6 +207,8 @@ class ArticleRecords:
                 ).first()
                 if owner:
                     del changes[unique]
+        # An article that now says something else keeps what it said before (store/versions.py).
+        _written_as(item, *self.keep_version(conn, match.article_id, changes, now), new="version" in changes)
         text_changes = {"title", "lead", "body"} & changes.keys()
         if text_changes:
             self.unindex_article(conn, match.article_id)
@@ -277,8 +284,16 @@ _KEY_OF_ID = select(articles.c.article_key).where(articles.c.id == bindparam("id
 _OWNER = select(articles.c.url, articles.c.title_key).where(articles.c.source_key == bindparam("key"))
 
 
+def _written_as(item: Mapping[str, Any], version: int, changed_at: str | None, new: bool = False) -> None:
+    """The version the store wrote, on the item it was given (the feed exports it once committed); ``new``:
+    this write made it (``new_version``)."""
+    if isinstance(item, dict):
+        item["version"], item["changed_at"], item["new_version"] = version, changed_at, new
+
+
 def _item_to_row(item: Mapping[str, Any], keys: StoryKeys) -> dict[str, Any]:
-    row = {field: item.get(field) for field in ARTICLE_FIELDS}  # the exported fields only
+    # The exported fields only, less what the store itself decides (the version).
+    row = {field: item.get(field) for field in ARTICLE_FIELDS if field not in ("version", "changed_at")}
     row["authors"] = json.dumps(list(item.get("authors") or []), ensure_ascii=False)
     row["published_date"] = keys.day
     row["content_hash"] = keys.body

@@ -27,7 +27,7 @@ from newscrawl.store.search import create_search_index
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -52,6 +52,8 @@ articles = Table(
     Column("scraped_at", Text),
     Column("extractor", Text),  # since version 2
     Column("generic_fields", Text),  # since version 2
+    Column("version", Integer, nullable=False, server_default="1"),  # since version 6: 1, 2, … (article_versions)
+    Column("changed_at", Text),  # since version 6: when the stored version replaced the one before
     # Bookkeeping.
     Column("first_seen", Text, nullable=False),
     Column("last_seen", Text, nullable=False),
@@ -86,6 +88,26 @@ aliases = Table(
     Column("article_key", Text),  # the alias's own Maghress key (since version 3)
 )
 Index("ux_article_aliases_article_key", aliases.c.article_key, unique=True)
+
+# Earlier versions of a stored article (since version 6): what it said before its title, lead, body, authors or
+# dates changed, each version as a whole, with when it was stored and when a later one replaced it.
+versions = Table(
+    "article_versions",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("article_key", Text),
+    Column("title", Text, nullable=False),
+    Column("lead", Text),
+    Column("body", Text),
+    Column("authors", Text),  # JSON array
+    Column("published_date", Date),
+    Column("published_at", Text),
+    Column("source_url", Text),
+    Column("content_hash", Text),  # of the normalised versioned fields (store/versions.py)
+    Column("stored_at", Text, nullable=False),  # when this version became the stored one
+    Column("replaced_at", Text, nullable=False),  # when the next one replaced it
+)
 
 # LSH bands of each article's body signature: near-duplicate candidates in one indexed query.
 body_bands = Table(
@@ -175,6 +197,15 @@ def _fill_article_keys(conn: Connection) -> None:
                            "none); they are kept, without a key", left, table)
 
 
+def _add_version_columns(conn: Connection) -> None:
+    """Version 6: every stored article is its version 1 (its earlier versions were never kept)."""
+    have = {column["name"] for column in inspect(conn).get_columns("articles")}
+    if "version" not in have:
+        conn.execute(text("ALTER TABLE articles ADD COLUMN version INTEGER NOT NULL DEFAULT 1"))
+    if "changed_at" not in have:
+        conn.execute(text("ALTER TABLE articles ADD COLUMN changed_at TEXT"))
+
+
 def _missing_into_frontier(conn: Connection) -> None:
     """Version 3: the back-catalogue's "not found" ids become the frontier's ``gone`` articles."""
     if "missing_articles" not in inspect(conn).get_table_names():
@@ -213,6 +244,7 @@ MIGRATIONS: dict[int, list[str | Callable[[Connection], None]]] = {
         f"CREATE INDEX ix_articles_title_key_date ON articles (substr(title_key, 1, {TITLE_KEY_INDEXED}), published_date)",
     ],
     5: [create_search_index],
+    6: [_add_version_columns],
 }
 
 #: Steps a fresh database takes after ``create_all``: what SQLAlchemy's tables cannot declare.
