@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from newscrawl.identity import matching, similarity
-from newscrawl.identity.keys import ArticleKey, StoryKeys
+from newscrawl.identity.keys import ArticleKey, StoryKeys, article_key
 from newscrawl.identity.matching import Match, Ranking, Verdict
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.store.engine import chunks, utc_now
@@ -150,7 +150,8 @@ class ArticleRecords:
             return []
         with self.write_transaction() as conn:
             outcomes = [self._write_one(conn, item) for item in items]
-            clear_frontier(conn, [k for item in items if (k := self.keys_of(item).article)])
+            # (The key of each URL: keys_of would compute an item's every key again when it has no verdict.)
+            clear_frontier(conn, [str(k) for item in items if (k := article_key(item.get("url")))])
         return outcomes
 
     def _write_one(self, conn: Connection, item: Mapping[str, Any]) -> str:

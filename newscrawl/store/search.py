@@ -73,9 +73,7 @@ class SearchRecords:
             return
         if row is None:
             row = conn.execute(_SQLITE_TEXTS, {"id": article_id}).one()._mapping
-        # (The driver's own execute: SQLAlchemy's statement machinery cost as much as the index's write.)
-        conn.exec_driver_sql(_SQLITE_INDEX_RAW, (article_id, stemmed_text(row["title"]), stemmed_text(row["lead"]),
-                                                 stemmed_text(row["body"])))
+        conn.exec_driver_sql(_SQLITE_INDEX, _index_values(article_id, row["title"], row["lead"], row["body"]))
 
     def unindex_article(self, conn: Connection, article_id: int) -> None:
         """Take article ``article_id`` out of the search index, before its title, lead or body change. (The
@@ -83,17 +81,17 @@ class SearchRecords:
         if self.dialect != "sqlite":
             return
         row = conn.execute(_SQLITE_TEXTS, {"id": article_id}).one()
-        conn.execute(_SQLITE_UNINDEX, _index_values(article_id, row.title, row.lead, row.body))
+        conn.exec_driver_sql(_SQLITE_UNINDEX, _index_values(article_id, row.title, row.lead, row.body))
 
 
-def _index_values(article_id: int, title: str | None, lead: str | None, body: str | None) -> dict:
-    return {"id": article_id, "title": stemmed_text(title), "lead": stemmed_text(lead), "body": stemmed_text(body)}
+def _index_values(article_id: int, title: str | None, lead: str | None, body: str | None) -> tuple:
+    return article_id, stemmed_text(title), stemmed_text(lead), stemmed_text(body)
 
 
-_SQLITE_INDEX = text("INSERT INTO articles_search (rowid, title, lead, body) VALUES (:id, :title, :lead, :body)")
-_SQLITE_INDEX_RAW = "INSERT INTO articles_search (rowid, title, lead, body) VALUES (?, ?, ?, ?)"
-_SQLITE_UNINDEX = text("INSERT INTO articles_search (articles_search, rowid, title, lead, body) "
-                       "VALUES ('delete', :id, :title, :lead, :body)")
+# The driver's own execute for the index's statements: SQLAlchemy's statement machinery cost as much as the
+# index's write.
+_SQLITE_INDEX = "INSERT INTO articles_search (rowid, title, lead, body) VALUES (?, ?, ?, ?)"
+_SQLITE_UNINDEX = "INSERT INTO articles_search (articles_search, rowid, title, lead, body) VALUES ('delete', ?, ?, ?, ?)"
 _SQLITE_TEXTS = text("SELECT title, lead, body FROM articles WHERE id = :id")
 
 _FILTERS = """
@@ -141,7 +139,7 @@ def create_search_index(conn: Connection) -> None:
         conn.execute(text("INSERT INTO articles_search (articles_search) VALUES ('delete-all')"))  # (may run twice)
         result = conn.execution_options(yield_per=500).execute(text("SELECT id, title, lead, body FROM articles"))
         for rows in result.partitions():
-            conn.execute(_SQLITE_INDEX, [_index_values(*row) for row in rows])
+            conn.exec_driver_sql(_SQLITE_INDEX, [_index_values(*row) for row in rows])
         return
     # PostgreSQL: unaccent when the server has it and we may install it (a savepoint: a refusal costs nothing).
     unaccent = False
