@@ -21,6 +21,7 @@ real text: a few words everywhere, most words rare). On SQLite:
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import random
 import re
@@ -58,14 +59,15 @@ def vocabulary(size: int = 50_000) -> list[str]:
 
 def articles(n: int, words: list[str], start: int = 0, seed: int = 5):
     rng = random.Random(seed + start)
-    weights = [1 / (rank + 1) for rank in range(len(words))]
+    # Cumulative once: random.choices would add up the 50,000 weights again at every call.
+    cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(words))))
     sources = ("lopinion", "lematin", "aujourdhui", "libe", "leconomiste")
     for i in range(start, start + n):
         body = []
         for _ in range(5):
-            body.append(" ".join(rng.choices(words, weights, k=60)).capitalize() + ".")
+            body.append(" ".join(rng.choices(words, cum_weights=cumulative, k=60)).capitalize() + ".")
         yield {"url": f"https://www.maghress.com/fr/{sources[i % 5]}/{1_000_000 + i}", "maghress_id": 1_000_000 + i,
-               "source": sources[i % 5], "title": " ".join(rng.choices(words, weights, k=8)).capitalize(),
+               "source": sources[i % 5], "title": " ".join(rng.choices(words, cum_weights=cumulative, k=8)).capitalize(),
                "published_date": f"20{15 + i % 11}-{1 + i % 12:02d}-{1 + i % 28:02d}", "body": "\n\n".join(body)}
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from newscrawl.store import Store
 from newscrawl.store.schema import SCHEMA_VERSION
+from newscrawl.store import search
 from newscrawl.store.search import QueryError
 
 from .conftest import REPO
@@ -51,6 +52,18 @@ def test_french_stems_and_accents_find_every_spelling(archive):
 
 def test_a_title_hit_ranks_above_a_body_only_hit(archive):
     assert urls(archive.search("sécheresse"))[0] == "5010003"  # the only one with it in its title
+
+
+def test_articles_with_every_word_in_their_title_come_first_then_the_best_of_the_rest(archive, monkeypatch):
+    # Article 5 says "eau" and "Souss" many times in its body, article 1 has both words in its title.
+    archive.write([article(5, "Rapport annuel", "Souss eau " * 30 + "Le Souss et son eau.")])
+    assert urls(archive.search("eau Souss"))[:2] == ["5010001", "5010005"]
+    if archive.dialect != "sqlite":
+        return  # (PostgreSQL ranks every match)
+    # When more articles match than SQLite's second tier ranks, it ranks the most recently stored of them.
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 1)
+    archive.write([article(6, "Chronique", "De l'eau, peu.")])
+    assert urls(archive.search("eau")) == ["5010001", "5010006"]  # (article 5 and 3 were stored earlier)
 
 
 def test_phrases_exclusions_and_or(archive):

@@ -95,13 +95,15 @@ class SearchQuery:
         """Every stem looked for, accents folded (as the index compares them)."""
         return frozenset(fold(s) for group in self.required for item in group for s in item)
 
-    def fts5(self) -> str:
-        """The query in SQLite FTS5's syntax (every stem quoted: no user text reaches it as syntax)."""
+    def fts5(self, in_title: bool = False) -> str:
+        """The query in SQLite FTS5's syntax (every stem quoted: no user text reaches it as syntax);
+        ``in_title``: every required word in the ``title`` column (an excluded word still anywhere)."""
 
         def quoted(item: tuple[str, ...]) -> str:
             return '"' + " ".join(item) + '"'
 
-        groups = ["(" + " OR ".join(map(quoted, group)) + ")" for group in self.required]
+        column = "{title} : " if in_title else ""
+        groups = [column + "(" + " OR ".join(map(quoted, group)) + ")" for group in self.required]
         query = " AND ".join(groups)
         for item in self.excluded:
             query = f"({query}) NOT {quoted(item)}"

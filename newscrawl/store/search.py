@@ -8,8 +8,10 @@
   folded by ``unaccent`` when the server has it; title weighted A, lead B, body D) with a GIN index: the
   database keeps it up to date itself.
 
-Ranking: BM25 with the title weighing 10 and the lead 4 times the body (SQLite), ``ts_rank`` of the weighted
-vector (PostgreSQL): an article with the words in its title comes before one with them only in its body.
+Ranking, in two tiers: the articles with every word asked in their title, then the others; in each, BM25 with
+the title weighing 10 and the lead 4 times the body (SQLite), ``ts_rank`` of the weighted vector (PostgreSQL).
+(SQLite's second tier ranks the ``RANKED_AT_MOST`` most recently stored matches when more match: see
+``_sqlite_search``.)
 """
 
 from __future__ import annotations
@@ -52,16 +54,11 @@ class SearchRecords:
         query asks for nothing."""
         parsed = SearchQuery.parse(query)
         params = {"source": source, "since": since, "until": until, "limit": max(1, int(limit))}
-        if self.dialect == "sqlite":
-            # Ranked in the index alone when nothing filters: joined first, the article rows (their bodies)
-            # of every match would be read before the sort — 50,000 of them for a word every other article has.
-            sql = _SQLITE_SEARCH_FILTERED if (source or since or until) else _SQLITE_SEARCH
-            params["match"] = parsed.fts5()
-        else:
-            sql = _PG_SEARCH
-            params["query"] = query
         with self.engine.connect() as conn:
-            rows = conn.execute(text(sql), params).all()
+            if self.dialect == "sqlite":
+                rows = _sqlite_search(conn, parsed, params, filtered=bool(source or since or until))
+            else:
+                rows = conn.execute(text(_PG_SEARCH), {**params, "query": query}).all()
         return [SearchHit(row.url, row.source, str(row.published_date) if row.published_date else None,
                           row.title, snippet(row.body or row.lead or "", parsed, mark=mark), float(row.score))
                 for row in rows]
@@ -84,6 +81,23 @@ class SearchRecords:
         conn.exec_driver_sql(_SQLITE_UNINDEX, _index_values(article_id, row.title, row.lead, row.body))
 
 
+def _sqlite_search(conn: Connection, parsed: SearchQuery, params: dict, filtered: bool) -> list:
+    """SQLite's ranking, in two tiers: the articles with every word in their title, best first; then the
+    others, best first — among the ``RANKED_AT_MOST`` most recently stored when more match (BM25 weighs each
+    match, ~1 µs each: a word every other article holds would cost 50 ms; its title matches, a few ms)."""
+    sql = _SQLITE_SEARCH_FILTERED if filtered else _SQLITE_SEARCH
+    limit = params["limit"]
+    rows = conn.execute(text(sql.format(floor="")), {**params, "match": parsed.fts5(in_title=True)}).all()
+    if len(rows) >= limit:
+        return rows
+    match = parsed.fts5()
+    floor = conn.exec_driver_sql(_SQLITE_FLOOR, (match, RANKED_AT_MOST - 1)).scalar()
+    seen = {row.id for row in rows}
+    more = conn.execute(text(sql.format(floor=_FLOOR if floor is not None else "")),
+                        {**params, "match": match, "floor": floor, "limit": limit + len(rows)}).all()
+    return rows + [row for row in more if row.id not in seen][: limit - len(rows)]
+
+
 def _index_values(article_id: int, title: str | None, lead: str | None, body: str | None) -> tuple:
     return article_id, stemmed_text(title), stemmed_text(lead), stemmed_text(body)
 
@@ -99,23 +113,32 @@ _FILTERS = """
       AND (:since IS NULL OR a.published_date >= :since)
       AND (:until IS NULL OR a.published_date <= :until)"""
 
+#: Matches ranked at most by the second tier of a SQLite search (the most recently stored).
+RANKED_AT_MOST = 20_000
+
 _BM25 = f"bm25(articles_search, {', '.join(map(str, _WEIGHTS))})"
+# ({floor}: the second tier's bound on the matches ranked, or nothing.) Ranked in the index alone when nothing
+# filters: joined first, the article rows (their bodies) of every match would be read before the sort.
 _SQLITE_SEARCH = f"""
     WITH hits AS (
         SELECT articles_search.rowid AS id, {_BM25} AS score FROM articles_search
-        WHERE articles_search MATCH :match
+        WHERE articles_search MATCH :match {{floor}}
         ORDER BY score, articles_search.rowid LIMIT :limit)
-    SELECT a.url, a.source, a.published_date, a.title, a.lead, a.body, hits.score
+    SELECT a.id, a.url, a.source, a.published_date, a.title, a.lead, a.body, hits.score
     FROM hits JOIN articles AS a ON a.id = hits.id
     ORDER BY hits.score, a.id
 """
 _SQLITE_SEARCH_FILTERED = f"""
-    SELECT a.url, a.source, a.published_date, a.title, a.lead, a.body, {_BM25} AS score
+    SELECT a.id, a.url, a.source, a.published_date, a.title, a.lead, a.body, {_BM25} AS score
     FROM articles_search JOIN articles AS a ON a.id = articles_search.rowid
-    WHERE articles_search MATCH :match {_FILTERS}
+    WHERE articles_search MATCH :match {{floor}} {_FILTERS}
     ORDER BY score, a.id
     LIMIT :limit
 """
+_FLOOR = "AND articles_search.rowid >= :floor"
+# The rowid of the RANKED_AT_MOST-th most recent match (none when fewer match): a walk of the index's list.
+_SQLITE_FLOOR = ("SELECT rowid FROM articles_search WHERE articles_search MATCH ? "
+                 "ORDER BY rowid DESC LIMIT 1 OFFSET ?")
 
 _PG_SEARCH = f"""
     SELECT a.url, a.source, a.published_date, a.title, a.lead, a.body,
@@ -124,7 +147,7 @@ _PG_SEARCH = f"""
     WHERE a.search @@ q.query {_FILTERS.replace(":source IS NULL", "CAST(:source AS TEXT) IS NULL")
                                        .replace(":since IS NULL", "CAST(:since AS DATE) IS NULL")
                                        .replace(":until IS NULL", "CAST(:until AS DATE) IS NULL")}
-    ORDER BY score, a.id
+    ORDER BY NOT (ts_filter(a.search, '{{a}}') @@ q.query), score, a.id
     LIMIT :limit
 """
 

@@ -17,11 +17,15 @@ _NOTHING = '"newscrawl0nothing0"'  # an FTS5 query that matches no article (an e
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
-def _match(query: str | None) -> str:
+def _match(query: str | None, in_title: bool = False) -> str:
     try:
-        return SearchQuery.parse(query or "").fts5()
+        return SearchQuery.parse(query or "").fts5(in_title=in_title)
     except QueryError:
         return _NOTHING
+
+
+def _title_match(query: str | None) -> str:
+    return _match(query, in_title=True)
 
 
 def _snippet(body: str | None, query: str | None) -> str:
@@ -34,6 +38,7 @@ def _snippet(body: str | None, query: str | None) -> str:
 @hookimpl
 def prepare_connection(conn):
     conn.create_function("newscrawl_match", 1, _match, deterministic=True)
+    conn.create_function("newscrawl_title_match", 1, _title_match, deterministic=True)
     conn.create_function("newscrawl_snippet", 2, _snippet, deterministic=True)
 
 
