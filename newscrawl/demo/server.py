@@ -11,7 +11,12 @@ server's ``http://host:port`` and ``{{TICKER}}`` the content of
     {"/go/12": {"redirect": "/Article_a12.html", "status": 302},
      "/Broken_a13.html": {"status": 500},
      "/fr/lopinion/5010007": {"charset": "windows-1252"},
-     "/Lying_a19.html": {"charset": "windows-1252", "declare_charset": "utf-8"}}
+     "/Lying_a19.html": {"charset": "windows-1252", "declare_charset": "utf-8"},
+     "/Dated_a20.html": {"last_modified": "Sat, 05 Dec 2026 10:00:00 GMT"},
+     "/Plain_a21.html": {"validators": false}}
+
+A page answers with an ``ETag`` of its bytes (or the route's ``Last-Modified``), and 304 Not Modified to a
+request that names it, as web servers do.
 
 Every request is recorded (``server.requests``), so a run can say what it
 fetched. (The tests' server, ``tests/support/fixtureserver.py``, adds injected
@@ -23,6 +28,7 @@ faults: resets, truncation, delays, binary bodies.)
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import mimetypes
 import socket
@@ -109,7 +115,24 @@ class SiteHandler(BaseHTTPRequestHandler):
         return False
 
     def send_page(self, target: str, route: dict, status: int, body: bytes, content_type: str, head: bool) -> None:
-        self.send(status, body, content_type, head)
+        self.send_validated(status, body, content_type, head, route)
+
+    def send_validated(self, status: int, body: bytes, content_type: str, head: bool, route: dict | None = None) -> None:
+        """A page with a validator, as web servers send them: an ``ETag`` of its bytes (a route's
+        ``"last_modified"``: that ``Last-Modified`` date instead; ``"validators": false``: none). A request that
+        names the page's validator (``If-None-Match``, ``If-Modified-Since``) gets 304 Not Modified, no body."""
+        route = route or {}
+        if status != 200 or route.get("validators") is False:
+            return self.send(status, body, content_type, head)
+        if route.get("last_modified"):
+            headers = {"Last-Modified": route["last_modified"]}
+            unchanged = self.headers.get("If-Modified-Since") == route["last_modified"]
+        else:
+            headers = {"ETag": f'"{hashlib.sha1(body).hexdigest()[:20]}"'}
+            unchanged = self.headers.get("If-None-Match") == headers["ETag"]
+        if unchanged:
+            return self.send(304, b"", content_type, True, headers)
+        self.send(status, body, content_type, head, headers)
 
     def send(self, status: int, body: bytes, content_type: str, head: bool, headers: dict | None = None) -> None:
         self.send_response(status)

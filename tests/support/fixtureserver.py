@@ -45,7 +45,7 @@ class _FaultHandler(SiteHandler):
             if self.server.delay:  # (served from memory, as slowly as the first time)
                 time.sleep(self.server.delay)
             status, body, content_type = cache[target]
-            return self.send(status, body, content_type, head)
+            return self.send_validated(status, body, content_type, head)
         super().do_GET(head)
 
     def route_for(self, target: str, path: str, hit: int) -> dict:
@@ -105,7 +105,7 @@ class _FaultHandler(SiteHandler):
             return
         if self.server.cache is not None and not route:
             self.server.cache[target] = (status, body, content_type)
-        self.send(status, body, content_type, head)
+        self.send_validated(status, body, content_type, head, route)
 
 
 def _gzip_of_zeros(size: int) -> bytes:

@@ -97,20 +97,21 @@ _SCRIPTED_BODY = (
 )
 
 
-def generate(root: str | Path, n: int, seed: int = 1965, scripted: bool = False) -> list[int]:
+def generate(root: str | Path, n: int, seed: int = 1965, scripted: bool = False, today: date = date(2025, 12, 10),
+             per_day: int = 15) -> list[int]:
     """Write a mirror of ``n`` articles under ``root``; return their Maghress ids, newest first.
 
-    ``scripted``: publisher pages insert their body with JavaScript (for rendering benchmarks).
+    ``scripted``: publisher pages insert their body with JavaScript (for rendering benchmarks); ``today``: the
+    newest articles' day, ``per_day`` articles a day before it.
     """
     rng = random.Random(seed)
     root = Path(root)
     (root / "fr" / "lopinion").mkdir(parents=True, exist_ok=True)
     (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
     ids = [FIRST_ID + n - 1 - i for i in range(n)]  # newest first, as listings are
-    today = date(2025, 12, 10)
     articles = []
     for rank, maghress_id in enumerate(ids):
-        day = today - timedelta(days=rank // 15)
+        day = today - timedelta(days=rank // per_day)
         title = " ".join(_words(rng, rng.randint(6, 12))).capitalize()
         title = f"{title} : {_words(rng, 1)[0]} {maghress_id % 1000}"
         paragraphs = [_paragraph(rng) for _ in range(rng.randint(4, 8))]
