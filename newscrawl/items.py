@@ -64,8 +64,11 @@ class Article(scrapy.Item):
     version = scrapy.Field()
     changed_at = scrapy.Field()  # ISO 8601 UTC; empty for a version 1
     # Internal, never exported: the headline as Maghress shows it, so that a
-    # re-crawl can tell an edited headline on the listing from an unchanged one.
+    # re-crawl can tell an edited headline on the listing from an unchanged one
+    # (None: the Maghress page was not read — a revisit of the publisher page).
     maghress_title = scrapy.Field()
+    # Internal, never exported: the publisher page's ``etag`` and ``last_modified``, kept for its revisits.
+    page_validators = scrapy.Field()
     # Internal, set and removed by the pipelines: the deduplication's verdict (identity.matching.Verdict:
     # the story keys, the stored row or article of this run it matches), read by the store.
     story = scrapy.Field()

@@ -37,6 +37,11 @@ NEWSCRAWL_BACKFILL_WINDOW = 64
 NEWSCRAWL_MAX_ATTEMPTS = 5
 # Bodies shorter than this (in words) are no evidence that two articles are one story ("Réservé aux abonnés").
 NEWSCRAWL_MIN_BODY_WORDS = 40
+# Revisits (docs/operations.md, "Revisits and edit history"): stored articles are fetched again at these ages
+# after publication, to keep the versions of an article that changed; "off" disables them. At most
+# NEWSCRAWL_REVISIT_LIMIT revisits per run, the longest overdue first (after the frontier, before the listings).
+NEWSCRAWL_REVISIT = "1h 6h 24h 3d 7d"
+NEWSCRAWL_REVISIT_LIMIT = 1000
 
 # Politeness: obey robots.txt, say who we are, let AutoThrottle pace us.
 ROBOTSTXT_OBEY = True

@@ -40,7 +40,7 @@ def publisher_errors(parser: str) -> str:
 # The store pipeline.
 STORED = "newscrawl/store"  # ``<STORED>/<what>``: articles ``inserted``, ``updated``, ``aliased``
 STORED_WHAT = ("inserted", "updated", "aliased")
-STORE_NEW_VERSION = "newscrawl/store/new_version"  # updated articles whose text changed: a version kept
+STORE_NEW_VERSION = "newscrawl/store/new_version"  # updated articles whose text changed (also ``…/<source>``)
 STORE_WRITE_FAILED = "newscrawl/store/write_failed"  # batches the database refused (then written row by row)
 STORE_REJECTED = "newscrawl/store/rejected"  # rows the database refused alone: in rejected_articles
 STORE_LOST = "newscrawl/store/lost"  # rows that could not even be recorded as rejected: fetched again next run
@@ -53,6 +53,12 @@ FRONTIER_DUE = "newscrawl/frontier/due"  # pending or failed articles fetched fi
 FRONTIER_GIVEN_UP = "newscrawl/frontier/given_up"  # failed NEWSCRAWL_MAX_ATTEMPTS times: reported, not fetched
 FRONTIER_FAILED = "newscrawl/frontier/failed"  # article pages that failed in this run (recorded, retried)
 FRONTIER_GONE = "newscrawl/frontier/gone"  # article pages that answered 404/410 in this run
+
+# Revisits (store/revisits.py): ``<key>/<source>`` but the first.
+REVISIT_DUE = "newscrawl/revisit/due"  # revisits this run asked for (at most NEWSCRAWL_REVISIT_LIMIT)
+REVISIT_MADE = "newscrawl/revisit/made"  # pages revisited (publisher pages, or Maghress pages of articles without one)
+REVISIT_NOT_MODIFIED = "newscrawl/revisit/not_modified"  # ... that answered 304: unchanged, not read
+REVISIT_FAILED = "newscrawl/revisit/failed"  # revisits that failed: the stored article stands
 
 # The garbage collector's settings for the crawl (extensions.GarbageCollection).
 GC_FROZEN = "newscrawl/gc/frozen_objects"  # objects of start-up left out of every collection

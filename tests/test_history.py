@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from newscrawl.ops.find import word_diff
 from newscrawl.store import Store
+from newscrawl.store.schema import SCHEMA_VERSION
 
 BODY = "Le Parlement a adopté le budget.\n\nLe texte passe au Sénat."
 
@@ -80,7 +81,7 @@ def test_a_database_of_version_5_gets_versions_and_its_articles_are_version_1(da
         conn.execute(text("UPDATE newscrawl_schema SET version = 5"))
     store.close()
     store = Store(database_url)
-    assert store.schema_version() == 6
+    assert store.schema_version() == SCHEMA_VERSION
     assert [r["version"] for r in store.iter_articles()] == [1]
     store.write([article(title="Le budget 2026 adopté")])
     assert [v[0] for v in versions(store)] == [1, 2]

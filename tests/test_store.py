@@ -264,7 +264,7 @@ def _version_2_database(url: str) -> None:
 def test_a_version_2_database_is_migrated_and_keeps_every_row(database_url):
     _version_2_database(database_url)
     store = Store(database_url)
-    assert store.schema_version() == SCHEMA_VERSION == 6
+    assert store.schema_version() == SCHEMA_VERSION == 7
     assert store.count() == 3  # nothing lost, the duplicate row included
     # Version 5: the rows stored before it are in the search index.
     assert len(store.search("titres")) == 3

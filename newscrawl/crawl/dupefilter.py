@@ -8,8 +8,8 @@ Scrapy's ``RFPDupeFilter`` writes a request's fingerprint to
 while requests were in flight loses those requests (they had left the disk
 queue) yet keeps them as seen, so the restarted crawl never fetches them.
 Here a fingerprint remembered from an earlier run does not block, once per
-run, a listing page (to rediscover what is left), nor an article page whose
-article the store does not hold. Without JOBDIR this is Scrapy's filter.
+run, a listing page (to rediscover what is left), a revisit, nor an article
+page whose article the store does not hold. Without JOBDIR this is Scrapy's filter.
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from scrapy.utils.request import RequestFingerprinter
 
 from newscrawl.identity.keys import article_key
 
-#: request.meta key naming the kind of page: "listing" or "article".
+#: request.meta key naming the kind of page: "listing", "article", "publisher" or "revisit" (a publisher page).
 PAGE_KIND = "newscrawl_page"
+#: request.meta key set on a revisit of a stored article's page (store/revisits.py): asked once per run, whatever
+#: an earlier run's JOBDIR remembers.
+REVISIT = "newscrawl_revisit"
 
 
 class ResumableDupeFilter(RFPDupeFilter):
@@ -50,7 +53,7 @@ class ResumableDupeFilter(RFPDupeFilter):
 
     def _worth_again(self, request) -> bool:
         kind = request.meta.get(PAGE_KIND)
-        if kind == "listing":
+        if kind == "listing" or request.meta.get(REVISIT):
             return True
         if kind == "article" and self.crawler is not None and (key := article_key(request.url)):
             from newscrawl.crawl.storage import store_for

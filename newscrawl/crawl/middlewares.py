@@ -52,7 +52,7 @@ class RequestGuard:
         kind = request.meta.get(PAGE_KIND)
         if kind == "waiting" and request.url.startswith("data:"):
             return None  # the spider's own in-process request (articles waiting for another worker's page)
-        why = HostPolicy.of(self.crawler.spider).refusal(request.url, publisher=kind == "publisher")
+        why = HostPolicy.of(self.crawler.spider).refusal(request.url, publisher=kind in ("publisher", "revisit"))
         if why is None:
             return None
         self.crawler.stats.inc_value(statkeys.REFUSED_REQUEST)

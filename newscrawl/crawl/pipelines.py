@@ -202,6 +202,7 @@ class StorePipeline(_CrawlerPipeline):
                 item["version"], item["changed_at"] = row.get("version"), row.get("changed_at")  # (the store's)
                 if row.get("new_version"):
                     self.stats.inc_value(statkeys.STORE_NEW_VERSION)
+                    self.stats.inc_value(f"{statkeys.STORE_NEW_VERSION}/{row.get('source') or 'unknown'}")
                 self.crawler.signals.send_catch_log(signal=article_committed, item=item, spider=spider)
         self.crawler.signals.send_catch_log(signal=store_backlog, pending=False)
 

@@ -37,11 +37,14 @@ class CrawlStore:
     def store(self):
         if self._store is None:
             from newscrawl.identity.keys import MIN_BODY_WORDS
+            from newscrawl.schedule import RevisitSchedule
             from newscrawl.store.database import Store, database_url, safe_url
 
             settings = self.crawler.settings
             url = database_url(settings.get("NEWSCRAWL_DATABASE_URL"), settings.get("NEWSCRAWL_DATABASE_URL_FILE"))
             self._store = Store(url, min_body_words=settings.getint("NEWSCRAWL_MIN_BODY_WORDS", MIN_BODY_WORDS))
+            # (The spider's arguments checked the setting before the first request.)
+            self._store.revisit_schedule = RevisitSchedule.parse(settings.get("NEWSCRAWL_REVISIT"))
             logger.info("Article store: %s", safe_url(self._store.url))
         return self._store
 

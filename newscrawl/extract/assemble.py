@@ -10,7 +10,13 @@
   before the Maghress page's, and every single-valued field takes the first
   non-empty value: the publisher page wins where both have a field, the
   Maghress data stands where it lacks one. Normalisation is the loader's
-  input processors (``newscrawl.normalize``).
+  input processors (``newscrawl.normalize``). On a revisit of a publisher
+  page, the stored article stands in for the Maghress page
+  (``MaghressPage.from_stored``).
+
+(One module, longer than most: the pages' types, their reading and their
+merge change together — a field added to a page is read, counted and merged
+here.)
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ class MaghressPage:
     alias_url: str = ""
     alias_id: int | None = None
     via: dict = field(default_factory=dict, compare=False)
+    stored: bool = False  # the stored article standing in for the page (``from_stored``)
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> MaghressPage:
@@ -59,6 +66,18 @@ class MaghressPage:
                    body=tuple(raw.get("body") or ()), dates=tuple(raw.get("dates") or ()),
                    source_link=raw.get("source_link") or "", publisher_url=raw.get("publisher_url") or "",
                    via=raw.get("_via") or {})
+
+    @classmethod
+    def from_stored(cls, row: dict[str, Any]) -> MaghressPage:
+        """A stored article standing in for its Maghress page when its publisher page is revisited (the
+        Maghress page is not fetched again): what the publisher page gives wins, what it no longer gives is
+        kept as stored. The headline Maghress showed stays stored as it was (this title is the stored one)."""
+        published = row.get("published_at") or row.get("published_date")
+        return cls(url=row["url"], maghress_id=row.get("maghress_id"), source=row.get("source") or "",
+                   source_name=row.get("source_name") or "", title=row.get("title") or "",
+                   body=tuple(p for p in (row.get("body") or "").split("\n\n") if p),
+                   dates=(str(published),) if published else (), publisher_url=row.get("source_url") or "",
+                   stored=True)
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,8 @@ class PublisherPage:
     language: str = ""
     image_url: str = ""
     via: dict = field(default_factory=dict, compare=False)
+    # The response's validators (``ETag``, ``Last-Modified``): a revisit asks with them (``store/revisits.py``).
+    validators: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any], extractor: str, page_url: str) -> PublisherPage:
@@ -315,7 +336,8 @@ def build_article(maghress: MaghressPage, publisher: PublisherPage | None = None
     loader.add_value("maghress_id", maghress.maghress_id)
     loader.add_value("source", maghress.source)
     loader.add_value("source_name", maghress.source_name)
-    loader.add_value("maghress_title", maghress.title)
+    if not maghress.stored:
+        loader.add_value("maghress_title", maghress.title)
     # The read-at-source link names the publisher URL even when its page failed.
     if not loader.get_collected_values("source_url"):
         loader.add_value("source_url", maghress.publisher_url)
@@ -325,7 +347,11 @@ def build_article(maghress: MaghressPage, publisher: PublisherPage | None = None
             " ".join(filter(None, (article.get("title"), article.get("lead"), (article.get("body") or "")[:1000])))
         )
     article.setdefault("authors", [])
+    if maghress.stored:
+        article["maghress_title"] = None  # not read: the stored headline stands
     article["extractor"] = publisher.extractor if publisher else ""
+    if publisher and publisher.validators:
+        article["page_validators"] = dict(publisher.validators)
     article["generic_fields"] = ", ".join(supplied) if article["extractor"] == "generic" else ""
     article["scraped_at"] = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     return article

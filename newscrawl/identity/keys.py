@@ -265,6 +265,9 @@ def story_keys(item: Any, min_body_words: int = MIN_BODY_WORDS) -> StoryKeys:
         day=as_date(get("published_date")),
         source=get("source") or None,
         body=body_hash(body) if long_enough else None,
-        headline=title_key(get("maghress_title") or get("title")) or None,
+        # (A maghress_title of None: the Maghress page was not read — a revisit of the publisher page — and the
+        # stored headline stands.)
+        headline=None if "maghress_title" in item and get("maghress_title") is None
+        else title_key(get("maghress_title") or get("title")) or None,
         _body_words=words if long_enough else None,
     )

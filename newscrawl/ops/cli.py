@@ -2,7 +2,7 @@
 
     newscrawl demo                      crawl the bundled fixture site offline, print a summary
     newscrawl export -o out.csv         stored articles as CSV or JSON Lines, with filters
-    newscrawl status                    per source: stored, pending, failed (and why), gone, rejected
+    newscrawl status                    per source: stored, pending, failed (and why), gone, rejected, revisits
 """
 
 from __future__ import annotations
@@ -183,7 +183,10 @@ def history(args: argparse.Namespace) -> int:
 
 # -- status -------------------------------------------------------------------
 
-_STATUS_COLUMNS = ("stored", "aliases", "pending", "failed", "given_up", "gone", "rejected")
+#: ``store_status``'s columns, and their headings.
+_STATUS_COLUMNS = {"stored": "stored", "aliases": "aliases", "pending": "pending", "failed": "failed",
+                   "given_up": "given up", "gone": "gone", "rejected": "rejected", "revisits": "revisits",
+                   "not_modified": "304", "versions": "versions", "revisits_due": "due"}
 
 
 def status(args: argparse.Namespace) -> int:
@@ -211,11 +214,12 @@ def status(args: argparse.Namespace) -> int:
         _print_distributed(args)
         return 0
     width = max(len("source"), *(len(s) for s in per_source))
-    print(f"{'source':<{width}}  " + "  ".join(f"{c.replace('_', ' '):>8}" for c in _STATUS_COLUMNS))
+    print(f"{'source':<{width}}  " + "  ".join(f"{heading:>8}" for heading in _STATUS_COLUMNS.values()))
     for source, counts in sorted(per_source.items()):
         print(f"{source:<{width}}  " + "  ".join(f"{counts[c]:>8}" for c in _STATUS_COLUMNS))
     print(f"(pending: seen, not stored yet; failed: fetched again by the next runs until {max_attempts} attempts, "
-          "then given up; gone: answered 404/410)")
+          "then given up; gone: answered 404/410; revisits: stored articles fetched again, 304: of which "
+          "unchanged by the server's word, versions: earlier versions kept, due: revisits due now)")
     failures = [(source, r) for source, counts in sorted(per_source.items()) for r in counts["reasons"]]
     if failures:
         print("Last failures:")

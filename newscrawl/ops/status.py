@@ -1,4 +1,5 @@
-"""``newscrawl status``'s report of a store: per source, what is stored, waiting, failed, gone, refused.
+"""``newscrawl status``'s report of a store: per source, what is stored, waiting, failed, gone, refused, and
+how its revisits went (made, answered 304, versions found, due now).
 
 Reads only (one consistent snapshot of the store while a crawl writes): the crawl itself never needs it.
 """
@@ -15,12 +16,14 @@ from newscrawl.store.schema import aliases, articles, frontier, rejected
 
 
 def store_status(store: Store, max_attempts: int, reasons: int = 3) -> dict[str, dict[str, Any]]:
-    """Per source: stored, aliases, pending, failed (retried / given up, last reasons), gone, rejected."""
+    """Per source: stored, aliases, pending, failed (retried / given up, last reasons), gone, rejected; revisits
+    made, ``not_modified`` (304), ``versions`` kept, ``revisits_due`` now."""
     out: dict[str, dict[str, Any]] = {}
 
     def entry(section: str) -> dict[str, Any]:
         return out.setdefault(section, {"stored": 0, "aliases": 0, "pending": 0, "failed": 0, "given_up": 0,
-                                        "gone": 0, "rejected": 0, "reasons": []})
+                                        "gone": 0, "rejected": 0, "revisits": 0, "not_modified": 0, "versions": 0,
+                                        "revisits_due": 0, "reasons": []})
 
     with store.engine.connect() as conn:
         snapshot(conn)  # the counts below of one state of the store, while a crawl writes
@@ -48,4 +51,8 @@ def store_status(store: Store, max_attempts: int, reasons: int = 3) -> dict[str,
             ]
         for key, n in conn.execute(select(rejected.c.article_key, func.count()).group_by(rejected.c.article_key)):
             entry(key.split("/", 1)[0] if key else "?")["rejected"] += n
+    for source, revisits in store.revisit_report().items():
+        counts = entry(source or "?")
+        counts.update(revisits=revisits["made"], not_modified=revisits["not_modified"], versions=revisits["versions"],
+                      revisits_due=revisits["due"])
     return out

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import NotConfigured
 
 from newscrawl.crawl.idranges import parse_ids
+from newscrawl.schedule import RevisitSchedule
 from newscrawl.sources import RENDER_MODES, SOURCES, Source, parse_source_list
 
 DEFAULT_BASE_URL = "https://www.maghress.com"
@@ -40,6 +41,8 @@ class CrawlArgs:
     max_attempts: int
     render_modes: Mapping[str, str]  # publisher host -> never/auto/always
     publisher_hosts: frozenset[str]  # hosts a read-at-source link may be followed to
+    revisit: RevisitSchedule  # NEWSCRAWL_REVISIT: when stored articles are fetched again (empty: never)
+    revisit_limit: int  # NEWSCRAWL_REVISIT_LIMIT: revisits made per run at most
 
     @property
     def start_host(self) -> str:
@@ -79,6 +82,13 @@ class CrawlArgs:
         # Publisher hosts: every registered source's (a byline may name a source outside the selection), or
         # NEWSCRAWL_PUBLISHER_HOSTS when set; the configured site's host always (a mirror serves them too).
         hosts = settings.getlist("NEWSCRAWL_PUBLISHER_HOSTS") or [h for s in SOURCES.values() for h in s.publisher_hosts]
+        try:
+            revisit = RevisitSchedule.parse(settings.get("NEWSCRAWL_REVISIT"))
+        except ValueError as exc:
+            raise ArgumentError(f"setting NEWSCRAWL_REVISIT: {exc}") from None
+        revisit_limit = settings.get("NEWSCRAWL_REVISIT_LIMIT", 1000)
+        if not str(revisit_limit).strip().isdigit():
+            raise ArgumentError(f"setting NEWSCRAWL_REVISIT_LIMIT={revisit_limit!r}: expected a whole number (0: none)")
         return cls(
             sources=tuple(sources),
             base_url=base_url,
@@ -93,6 +103,8 @@ class CrawlArgs:
             max_attempts=max(1, settings.getint("NEWSCRAWL_MAX_ATTEMPTS", 5)),
             render_modes=MappingProxyType(render_modes),
             publisher_hosts=frozenset(h.lower() for h in hosts) | {start_host},
+            revisit=revisit,
+            revisit_limit=int(str(revisit_limit).strip()),
         )
 
 

@@ -37,7 +37,7 @@ from twisted.python.failure import Failure
 
 from newscrawl import statkeys
 from newscrawl.crawl.coordination import Coordinator, LeaseLost
-from newscrawl.crawl.dupefilter import PAGE_KIND
+from newscrawl.crawl.dupefilter import PAGE_KIND, REVISIT
 from newscrawl.extract.encoding import readable
 from newscrawl.crawl.idranges import IdWalk
 from newscrawl.identity.keys import ArticleKey, article_key, maghress_url, titles_agree
@@ -47,6 +47,7 @@ from newscrawl.crawl.rendering import RenderPolicy, needs_rendering
 from newscrawl.crawl.storage import store_for
 from newscrawl.extract.sites import maghress
 from newscrawl.sources import SOURCES
+from newscrawl.schedule import MAGHRESS
 from newscrawl.spiders.args import ArgumentError, CrawlArgs
 
 
@@ -146,6 +147,9 @@ class MaghressSpider(scrapy.Spider):
             self.logger.info("Fetching first %d articles that earlier runs saw and did not store", len(due))
         for article in due:
             yield self.article_request(article.key, priority=1)
+        # Then the revisits due (after the frontier, before the listings): edits made since the last fetch.
+        for request in self._revisit_requests(sections):
+            yield request
         if self.id_walks:
             for request in self._next_id_requests():
                 yield request
@@ -292,6 +296,65 @@ class MaghressSpider(scrapy.Spider):
                        priority=priority, cb_kwargs={"key": str(key), **cb_kwargs},
                        meta={PAGE_KIND: "article", "handle_httpstatus_list": [404, 410]})
 
+    # -- revisits: stored articles fetched again, for their edits --------------------
+
+    def _revisit_requests(self, sections: list[str]):
+        """Requests of the revisits due (``store.revisits``), the longest overdue first, at most
+        ``NEWSCRAWL_REVISIT_LIMIT``: the publisher page asked with its validators (a 304 is read as "unchanged"),
+        or the Maghress page of an article that has none. (Workers of a distributed crawl all ask: the crawl's
+        shared duplicate filter lets one request of each through.)"""
+        if not self.args.revisit or not self.args.revisit_limit:
+            return
+        due = self.article_store().revisits_due(sections, self.args.revisit_limit)
+        if not due:
+            return
+        self.crawler.stats.set_value(statkeys.REVISIT_DUE, len(due))
+        self.logger.info("Revisiting %d stored articles whose revisit is due (NEWSCRAWL_REVISIT=%s)", len(due),
+                         self.args.revisit)
+        for revisit in due:
+            if revisit.kind == MAGHRESS:
+                request = self.article_request(revisit.key, priority=1, revisit=True)
+                request.meta[REVISIT] = True
+                yield request
+                continue
+            stored = MaghressPage.from_stored(revisit.stored)
+            rendered = self.render_policy.mode(revisit.url, stored.source) == "always"
+            yield Request(revisit.url, callback=self.parse_revisit, errback=self.revisit_failed, priority=1,
+                          headers=None if rendered else revisit.conditional_headers(),
+                          cb_kwargs={"key": str(revisit.key), "stored": stored},
+                          meta={PAGE_KIND: "revisit", REVISIT: True, "handle_httpstatus_list": [304],
+                                **({"playwright": True} if rendered else {})})
+
+    def parse_revisit(self, response: Response, key: str, stored: MaghressPage):
+        """A revisited publisher page: a 304 is "unchanged" (nothing read); a page is read and its article
+        written again — the store keeps the stored version when the text changed (``store/versions.py``)."""
+        source = stored.source
+        self.crawler.stats.inc_value(f"{statkeys.REVISIT_MADE}/{source}")
+        if response.status == 304:
+            self.crawler.stats.inc_value(f"{statkeys.REVISIT_NOT_MODIFIED}/{source}")
+            self.article_store().revisit_made(key, not_modified=True)
+            return
+        self.article_store().revisit_made(key)
+        page = self._readable(response, "source")
+        if page is None:
+            return
+        publisher = self.assembler.publisher_page(page, page.url, source)
+        if publisher is None:
+            return
+        self.assembler.count_fields(publisher)
+        yield from self.assembler.articles(stored, replace(publisher, validators=_validators(response)))
+
+    def revisit_failed(self, failure: Failure):
+        """A revisit failed (its page gone, the network): the stored article stands; its next revisit is the
+        schedule's next step (a page that went away is not asked again every run)."""
+        if failure.check(LeaseLost):
+            return  # another worker of a distributed crawl has the page
+        request = failure.request
+        source = request.cb_kwargs["stored"].source
+        self.crawler.stats.inc_value(f"{statkeys.REVISIT_FAILED}/{source}")
+        self.article_store().revisit_made(request.cb_kwargs["key"])
+        self.logger.info("Revisit of %s failed (%s); the stored article stands", request.url, _reason(failure))
+
     # -- back-catalogue by id -------------------------------------------------------
 
     def _next_id_requests(self):
@@ -350,8 +413,13 @@ class MaghressSpider(scrapy.Spider):
             self.logger.info("%s declared the wrong charset; read as %s", response.url, page.encoding)
         return page
 
-    def parse_article(self, response: Response, key: str | None = None, backfill: tuple[str, int] | None = None):
+    def parse_article(self, response: Response, key: str | None = None, backfill: tuple[str, int] | None = None,
+                      revisit: bool = False):
         requested = ArticleKey.parse(key) if key else article_key(response.request.url)
+        if revisit and requested is not None:
+            # A revisit of an article that has no publisher page: the Maghress page is where it may change.
+            self.crawler.stats.inc_value(f"{statkeys.REVISIT_MADE}/{requested.section}")
+            self.article_store().revisit_made(requested)
         landed = article_key(response.url)
         if response.status in (404, 410) or landed is None:
             # Not found, or sent elsewhere (a redirect away from any article page): gone, not asked again.
@@ -552,6 +620,7 @@ class MaghressSpider(scrapy.Spider):
                 )
                 return
         self.assembler.count_fields(publisher)
+        publisher = replace(publisher, validators=_validators(response))
         if plain and not publisher.body:
             publisher = replace(publisher, body=plain.body)
         yield from self._publisher_done(maghress_page, publisher_key, publisher)
@@ -596,6 +665,15 @@ def _first_day(texts: list[str]) -> date | None:
         if (value := parse_date(text)) is not None:
             return _day(value)
     return None
+
+
+def _validators(response: Response) -> dict[str, str]:
+    """The page's ``ETag`` and ``Last-Modified``, for a revisit to ask "changed since?" (``store/revisits.py``)."""
+    found = {}
+    for name, header in (("etag", b"ETag"), ("last_modified", b"Last-Modified")):
+        if value := response.headers.get(header):
+            found[name] = value.decode("latin-1")[:200]
+    return found
 
 
 def _reason(failure: Failure) -> str:

@@ -191,6 +191,7 @@ class ArticleRecords:
                 _written_as(item, 1, None)
                 self._write_bands(conn, inserted.id, keys, replace=False)
                 self.index_article(conn, inserted.id, values)
+                self.schedule_revisit(conn, inserted.id, item, values, now, now)
                 return "inserted"
             # Another writer stored it between our lookup and our insert.
             match = self._lookup(conn, item.get("url"), keys).match
@@ -218,6 +219,8 @@ class ArticleRecords:
             self._write_bands(conn, match.article_id, keys, replace=True)
         if text_changes:
             self.index_article(conn, match.article_id)
+        written = conn.execute(_SCHEDULED, {"id": match.article_id}).one()._mapping
+        self.schedule_revisit(conn, match.article_id, item, written, written["first_seen"], now)
         return "updated"
 
     def _write_bands(self, conn: Connection, article_id: int, keys: StoryKeys, replace: bool) -> None:
@@ -282,6 +285,10 @@ _ARTICLE_OF_KEY = select(articles.c.id).where(articles.c.article_key == bindpara
     select(aliases.c.article_id).where(aliases.c.article_key == bindparam("key"))
 ).limit(1)
 _KEY_OF_ID = select(articles.c.article_key).where(articles.c.id == bindparam("id"))
+# What an updated article's revisit is scheduled from (store/revisits.py).
+_SCHEDULED = select(articles.c.url, articles.c.source_url, articles.c.extractor, articles.c.published_at,
+                    articles.c.published_date, articles.c.first_seen, articles.c.article_key).where(
+    articles.c.id == bindparam("id"))
 _OWNER = select(articles.c.url, articles.c.title_key).where(articles.c.source_key == bindparam("key"))
 
 

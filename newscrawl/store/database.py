@@ -9,7 +9,7 @@ row the other one inserted.
 ``Store`` is its parts: ``engine`` (URL, engine, schema, transactions),
 ``articles`` (reads, writes, aliases, the candidates of a lookup), ``frontier``
 (the frontier and listing walks), ``rejected`` (refused rows), ``search`` (French
-full-text search and its index), ``versions`` (earlier versions of a changed article). The tables are
+full-text search and its index), ``versions`` (earlier versions of a changed article), ``revisits`` (when each article is fetched again). The tables are
 ``schema.py``'s; identity and "same story" are ``newscrawl.identity``'s.
 """
 
@@ -19,11 +19,12 @@ from newscrawl.store.articles import ArticleRecords
 from newscrawl.store.engine import Database, database_url, engine_url, safe_url, sqlite_path
 from newscrawl.store.frontier import FAILED, GONE, PENDING, DueArticle, FrontierRecords
 from newscrawl.store.rejected import RejectedRecords
+from newscrawl.store.revisits import DueRevisit, RevisitRecords, RevisitSchedule
 from newscrawl.store.search import SearchRecords
 from newscrawl.store.versions import VersionRecords
 
-__all__ = ["FAILED", "GONE", "PENDING", "DueArticle", "Store", "database_url", "engine_url", "safe_url", "sqlite_path"]
+__all__ = ["FAILED", "GONE", "PENDING", "DueArticle", "DueRevisit", "RevisitSchedule", "Store", "database_url", "engine_url", "safe_url", "sqlite_path"]
 
 
-class Store(ArticleRecords, FrontierRecords, RejectedRecords, SearchRecords, VersionRecords, Database):
+class Store(ArticleRecords, FrontierRecords, RejectedRecords, RevisitRecords, SearchRecords, VersionRecords, Database):
     """The article store of one database URL: ``Store(url)`` opens it (and creates or migrates its schema)."""

@@ -27,7 +27,7 @@ from newscrawl.store.search import create_search_index
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -107,6 +107,24 @@ versions = Table(
     Column("content_hash", Text),  # of the normalised versioned fields (store/versions.py)
     Column("stored_at", Text, nullable=False),  # when this version became the stored one
     Column("replaced_at", Text, nullable=False),  # when the next one replaced it
+)
+
+# When each article is fetched again (since version 7; store/revisits.py): the page to fetch (its publisher page,
+# or its Maghress page when it has none), the validators that page came with, when it is next due (ISO 8601 UTC;
+# NULL: never again), and how its revisits went.
+revisits = Table(
+    "article_revisits",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_key", Text),
+    Column("kind", Text, nullable=False),  # "publisher" or "maghress"
+    Column("url", Text, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("next_due", Text, index=True),
+    Column("last_fetched", Text, nullable=False),
+    Column("made", Integer, nullable=False, server_default="0"),  # revisits made
+    Column("not_modified", Integer, nullable=False, server_default="0"),  # ... answered 304
 )
 
 # LSH bands of each article's body signature: near-duplicate candidates in one indexed query.
@@ -206,6 +224,33 @@ def _add_version_columns(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE articles ADD COLUMN changed_at TEXT"))
 
 
+def _schedule_stored_articles(conn: Connection) -> None:
+    """Version 7: stored articles young enough for a revisit by the default schedule get one (their Maghress
+    page or publisher page, asked without validators: none were kept)."""
+    from datetime import datetime, timezone
+
+    from newscrawl.schedule import DEFAULT_SCHEDULE, MAGHRESS, PUBLISHER, RevisitSchedule
+
+    schedule = RevisitSchedule.parse(DEFAULT_SCHEDULE)
+    horizon = (datetime.now(timezone.utc) - max(schedule.steps)).date()  # older articles have no revisit left
+    rows = conn.execute(text("SELECT id, article_key, url, source_url, extractor, published_at, published_date, "
+                             "first_seen, last_seen FROM articles WHERE (published_date >= :horizon OR published_date IS NULL) "
+                             "AND id NOT IN (SELECT article_id FROM article_revisits)"),
+                        {"horizon": horizon}).all()
+    values = []
+    for row in rows:
+        due = schedule.next_revisit(row.published_at, row.published_date, row.first_seen,
+                                    datetime.fromisoformat(row.last_seen))
+        if due is None:
+            continue
+        publisher = bool(row.extractor) and bool(row.source_url)
+        values.append({"article_id": row.id, "article_key": row.article_key, "kind": PUBLISHER if publisher else MAGHRESS,
+                       "url": row.source_url if publisher else row.url, "next_due": due.isoformat(),
+                       "last_fetched": row.last_seen, "made": 0, "not_modified": 0})
+    if values:
+        conn.execute(revisits.insert(), values)
+
+
 def _missing_into_frontier(conn: Connection) -> None:
     """Version 3: the back-catalogue's "not found" ids become the frontier's ``gone`` articles."""
     if "missing_articles" not in inspect(conn).get_table_names():
@@ -245,6 +290,7 @@ MIGRATIONS: dict[int, list[str | Callable[[Connection], None]]] = {
     ],
     5: [create_search_index],
     6: [_add_version_columns],
+    7: [_schedule_stored_articles],
 }
 
 #: Steps a fresh database takes after ``create_all``: what SQLAlchemy's tables cannot declare.
