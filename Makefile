@@ -50,6 +50,7 @@ bench: setup
 	N=$(or $(N),2000) SCALE=$(or $(SCALE),5) PROFILE=$(PROFILE) $(BIN)/python -m bench.crawl
 	$(BIN)/python -m bench.backfill
 	SEARCH_N=$(or $(SEARCH_N),100000) $(BIN)/python -m bench.search
+	REVISIT_N=$(or $(REVISIT_N),10000) $(BIN)/python -m bench.revisits
 
 clean:
 	rm -rf $(VENV) build *.egg-info
