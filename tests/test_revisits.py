@@ -133,12 +133,16 @@ def _edit(site, path: str, old: str, new: str) -> None:
 
 
 def change_the_site(site) -> None:
-    """What publishers do after publication: a headline rewritten, a correction appended, a date fixed, a page
-    re-wrapped (no change a reader would see), a Maghress-only article that grew a paragraph."""
+    """What publishers do after publication: a headline rewritten, a correction appended, a date fixed (and a
+    "Lire aussi" link added), a page re-wrapped (no change a reader would see), a Maghress-only article that grew
+    a paragraph."""
     _edit(site, HEADLINE, "le retour manifeste", "le grand retour")
     _edit(site, CORRECTION, "sert les mêmes fins.", "sert les mêmes fins.\\n\\nRectificatif : il s'agit de Caracas, non de Lima.")
     _edit(site, DATE_FIXED, '<time datetime="2025-10-20T16:40:00+01:00">20/10/2025</time>',
           '<time datetime="2025-10-21T16:40:00+01:00">21/10/2025</time>')
+    # ... and, on the same page, furniture: a "Lire aussi" link inside the text (no part of it).
+    _edit(site, DATE_FIXED, "apprennent en jouant.</p>", 'apprennent en jouant.</p><p>Lire aussi : <a href="/x_a1.html">'
+          "Le Parlement adopte la loi de finances 2026</a></p>")
     _edit(site, WHITESPACE, "<h1>CA FIFA 25 : Retour", "<h1>\n  CA FIFA 25 :   Retour")
     _edit(site, "fr/lopinion/5010002.html", "vaccination des personnes âgées.</span>",
           "vaccination des personnes âgées.<br><br>Mise à jour : la campagne est prolongée jusqu'à fin janvier.</span>")
@@ -203,6 +207,8 @@ def test_revisits_find_exactly_the_edits_and_a_304_costs_no_parse(site_copy, tmp
         assert "{+Rectificatif" in diff(5010008, "body")
         assert store.history("lopinion/5010009")[0]["published_date"] == "2025-10-20"
         assert store.history("lopinion/5010009")[1]["published_date"] == "2025-10-21"
+        before, after = store.history("lopinion/5010009")
+        assert before["body"] == after["body"] and "Lire aussi" not in after["body"]  # its text: unchanged
         assert "{+Mise à jour" in diff(5010002, "body")
         report = store.revisit_report()["lopinion"]
         assert report == {"made": 10, "not_modified": 2, "due": 0, "versions": 4}
