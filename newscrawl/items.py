@@ -69,6 +69,9 @@ class Article(scrapy.Item):
     maghress_title = scrapy.Field()
     # Internal, never exported: the publisher page's ``etag`` and ``last_modified``, kept for its revisits.
     page_validators = scrapy.Field()
+    # Internal: built on a revisit of a stored article. Its feed row is written only when it changed (a new
+    # version): an unchanged article is not exported again by every run that revisits it.
+    revisit = scrapy.Field()
     # Internal, set and removed by the pipelines: the deduplication's verdict (identity.matching.Verdict:
     # the story keys, the stored row or article of this run it matches), read by the store.
     story = scrapy.Field()

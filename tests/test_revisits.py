@@ -3,6 +3,7 @@ the validators their page came with; a changed article keeps its earlier version
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -175,9 +176,13 @@ def test_revisits_find_exactly_the_edits_and_a_304_costs_no_parse(site_copy, tmp
         change_the_site(site)
         revisits_come_due(database_url)
         server.clear_log()
-        second = run_crawl(listing, database_url, tmp_path, settings=SCHEDULE)
+        second = run_crawl(listing, database_url, tmp_path, settings=SCHEDULE, csv=tmp_path / "second.csv")
         assert second.returncode == 0, second.log[-3000:]
         fetched = Counter(server.requests)
+        # The run's feed lists the articles that changed, with their new version; the unchanged are in earlier feeds.
+        with (tmp_path / "second.csv").open(encoding="utf-8") as feed:
+            assert {(row["maghress_id"], row["version"]) for row in csv.DictReader(feed)} == {
+                ("5010005", "2"), ("5010008", "2"), ("5010009", "2"), ("5010002", "2")}
 
         # Ten articles revisited once each: six publisher pages, four Maghress pages of articles without one
         # (5010002, 5010004, 5010007, 5010012); the 2021 article is past its last revisit.

@@ -203,6 +203,8 @@ class StorePipeline(_CrawlerPipeline):
                 if row.get("new_version"):
                     self.stats.inc_value(statkeys.STORE_NEW_VERSION)
                     self.stats.inc_value(f"{statkeys.STORE_NEW_VERSION}/{row.get('source') or 'unknown'}")
+                elif row.get("revisit"):
+                    continue  # revisited and unchanged: in an earlier feed already
                 self.crawler.signals.send_catch_log(signal=article_committed, item=item, spider=spider)
         self.crawler.signals.send_catch_log(signal=store_backlog, pending=False)
 

@@ -58,6 +58,7 @@ class MaghressPage:
     alias_id: int | None = None
     via: dict = field(default_factory=dict, compare=False)
     stored: bool = False  # the stored article standing in for the page (``from_stored``)
+    revisit: bool = False  # read on a revisit of a stored article (store/revisits.py)
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> MaghressPage:
@@ -77,7 +78,7 @@ class MaghressPage:
                    source_name=row.get("source_name") or "", title=row.get("title") or "",
                    body=tuple(p for p in (row.get("body") or "").split("\n\n") if p),
                    dates=(str(published),) if published else (), publisher_url=row.get("source_url") or "",
-                   stored=True)
+                   stored=True, revisit=True)
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,8 @@ def build_article(maghress: MaghressPage, publisher: PublisherPage | None = None
     article.setdefault("authors", [])
     if maghress.stored:
         article["maghress_title"] = None  # not read: the stored headline stands
+    if maghress.revisit:
+        article["revisit"] = True
     article["extractor"] = publisher.extractor if publisher else ""
     if publisher and publisher.validators:
         article["page_validators"] = dict(publisher.validators)

@@ -445,6 +445,8 @@ class MaghressSpider(scrapy.Spider):
             stored = self._stored(ticker, compare_headlines=False)
             yield from self._fetch_articles([e.ref for e in ticker if e.ref.key not in stored])
         read = self.assembler.maghress_page(response, response.url)
+        if revisit:
+            read = replace(read, revisit=True)
         if self.args.since and (day := _first_day(read.dates)) and day < self.args.since:
             self.crawler.stats.inc_value("newscrawl/skipped/before_since")
             self.crawler.stats.inc_value(statkeys.ARTICLE_BEFORE_SINCE)
