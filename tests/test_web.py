@@ -118,3 +118,28 @@ def _count(page) -> int:
     # Datasette prints "<n> rows" above a table.
     text = page.locator("h3").first.inner_text()
     return int(text.split()[0].replace(",", ""))
+
+
+def test_the_web_views_search_ranks_as_newscrawl_search_does(tmp_path):
+    """The canned query (metadata.json) and ``Store.search`` are two statements of one ranking: same order."""
+    import json
+    import sqlite3
+
+    from newscrawl.store import search
+    from newscrawl.web.plugins import newscrawl_web
+
+    url = _archive(tmp_path / "archive.db")
+    store = Store(url)
+    store.write([{"url": "https://www.maghress.com/fr/lopinion/5020003", "maghress_id": 5020003, "source": "lopinion",
+                  "title": "Rapport annuel", "published_date": "2025-05-05",
+                  "body": "Souss eau " * 30 + "Le Souss et son eau."}])
+    metadata = json.loads((REPO / "newscrawl" / "web" / "metadata.json").read_text("utf-8"))
+    sql = metadata["databases"]["archive"]["queries"]["search"]["sql"]
+    assert f"offset {search.RANKED_AT_MOST - 1})" in sql  # the same bound on the matches ranked
+    db = sqlite3.connect(tmp_path / "archive.db")
+    newscrawl_web.prepare_connection(db)
+    for query in ("sécheresse", "eau Souss", "chronique", "chronique -numéro", "Souss OR sécheresses"):
+        web = [row[5] for row in db.execute(sql, {"q": query}).fetchall()]
+        assert web == [hit.url for hit in store.search(query, limit=100)], query
+    assert db.execute(sql, {"q": "-Souss"}).fetchall() == []  # a query that asks for nothing: no article
+    store.close()

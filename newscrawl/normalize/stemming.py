@@ -52,6 +52,11 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=20_000)
+def _folded(stem: str) -> str:
+    return fold(stem)
+
+
 class QueryError(ValueError):
     """A search query that asks for nothing (empty, only exclusions, only punctuation)."""
 
@@ -116,14 +121,21 @@ def snippet(text: str | None, query: SearchQuery, width: int = 30, mark: tuple[s
         return ""
     tokens = text.split()
     wanted = query.all_stems
-    stemmer = _stemmer()
-    hits = [i for i, token in enumerate(tokens)
-            if any(fold(stemmer.stemWord(w)) in wanted for w in _WORD.findall(token.casefold()))]
-    if not hits:
-        start = 0
-    else:
-        # The window of `width` tokens holding the most hits, starting a little before its first.
-        best = max(hits, key=lambda h: sum(1 for x in hits if h <= x < h + width))
+    token_words = [_WORD.findall(token.casefold()) for token in tokens]
+    # Each distinct word stemmed once, all in one call of the C stemmer: a body repeats most of its words.
+    distinct = list({w for found in token_words for w in found})
+    matching = {w for w, stem in zip(distinct, _stemmer().stemWords(distinct)) if _folded(stem) in wanted}
+    hits = [i for i, found in enumerate(token_words) if any(w in matching for w in found)]
+    start = 0
+    if hits:
+        # The window of `width` tokens holding the most hits, starting a little before its first (one pass: a
+        # long body may hold a common word a thousand times).
+        best, most, end = hits[0], 0, 0
+        for first, position in enumerate(hits):
+            while end < len(hits) and hits[end] < position + width:
+                end += 1
+            if end - first > most:
+                best, most = position, end - first
         start = max(0, best - 5)
     window = tokens[start : start + width]
     marked = set(hits)
