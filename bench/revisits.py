@@ -24,7 +24,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
