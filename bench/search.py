@@ -25,6 +25,7 @@ import itertools
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -147,6 +148,7 @@ def run(n: int) -> dict:
             per_article[mode].append((time.process_time() - t) * 1000 / 1000)
             type(store).index_article = keep
     store.close()
+    shutil.rmtree(work, ignore_errors=True)  # (600 MB)
     return {"n": n, "build": build, "latency": latency, "size_with": size_with, "size_without": size_without,
             "write_on": statistics.median(per_article["on"]), "write_off": statistics.median(per_article["off"])}
 
@@ -173,6 +175,7 @@ def crawl_cost(n: int, repeats: int = 5) -> dict[str, float]:
                 stored = result["stats"].get("newscrawl/store/rows_total", 0)
                 assert stored == n, (mode, stored)
                 cpu[mode].append(result["cpu"] * 1000 / n)
+    shutil.rmtree(work, ignore_errors=True)
     return {mode: statistics.median(values) for mode, values in cpu.items()}
 
 
