@@ -37,6 +37,8 @@ def _archive(path: Path) -> str:
     rows.append({"url": "https://www.maghress.com/fr/lopinion/5020002", "maghress_id": 5020002,
                  "source": "lopinion", "title": "Le Souss face au manque d'eau", "published_date": "2025-05-04",
                  "body": BODY + "\n\nUn second paragraphe.", "source_url": "https://www.lopinion.ma/souss.html"})
+    # 5020002 was first stored shorter: its second paragraph came later (version 2).
+    store.write([{**rows[-1], "body": BODY}])
     store.write(rows)
     store.close()
     return url
@@ -93,6 +95,12 @@ def test_the_web_view_searches_browses_plots_and_shows_an_article(web_view, tmp_
         page.click("td.col-title a >> text=Le Souss face au manque d'eau")
         assert "sans précédent" in page.locator(".newscrawl-body").inner_text()
         assert page.locator("a.newscrawl-source").get_attribute("href") == "https://www.lopinion.ma/souss.html"
+        # It changed once: its earlier version is a click away.
+        assert "version 2" in page.locator(".newscrawl-meta").inner_text()
+        page.click(".newscrawl-versions a")
+        page.wait_for_url("**/archive/article_versions?article_id=*")
+        assert page.locator("td.col-version").all_inner_texts() == ["1"]
+        assert page.locator("td.col-body").all_inner_texts() == [BODY]
         # The articles table, narrowed by the source facet.
         page.goto(web_view + "/archive/articles")
         everything = _count(page)
