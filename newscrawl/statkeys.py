@@ -56,9 +56,9 @@ FRONTIER_GONE = "newscrawl/frontier/gone"  # article pages that answered 404/410
 
 # Revisits (store/revisits.py): ``<key>/<source>`` but the first.
 REVISIT_DUE = "newscrawl/revisit/due"  # revisits this run asked for (at most NEWSCRAWL_REVISIT_LIMIT)
-REVISIT_MADE = "newscrawl/revisit/made"  # pages revisited (publisher pages, or Maghress pages of articles without one)
+REVISIT_MADE = "newscrawl/revisit/made"  # revisits made, whatever the answer (publisher or Maghress pages)
 REVISIT_NOT_MODIFIED = "newscrawl/revisit/not_modified"  # ... that answered 304: unchanged, not read
-REVISIT_FAILED = "newscrawl/revisit/failed"  # revisits that failed: the stored article stands
+REVISIT_FAILED = "newscrawl/revisit/failed"  # ... that failed (an error, or not found): the stored article stands
 
 # The garbage collector's settings for the crawl (extensions.GarbageCollection).
 GC_FROZEN = "newscrawl/gc/frozen_objects"  # objects of start-up left out of every collection

@@ -174,6 +174,9 @@ def test_revisits_find_exactly_the_edits_and_a_304_costs_no_parse(site_copy, tmp
         assert "newscrawl/revisit/due" not in first.stats  # nothing is due at once
 
         change_the_site(site)
+        # Two articles without a publisher page: one Maghress no longer has, one whose page fails every time.
+        server.site.routes["/fr/lopinion/5010004"] = {"status": 404}
+        server.site.routes["/fr/lopinion/5010007"] = {"status": 503}
         revisits_come_due(database_url)
         server.clear_log()
         second = run_crawl(listing, database_url, tmp_path, settings=SCHEDULE, csv=tmp_path / "second.csv")
@@ -188,6 +191,9 @@ def test_revisits_find_exactly_the_edits_and_a_304_costs_no_parse(site_copy, tmp
         # (5010002, 5010004, 5010007, 5010012); the 2021 article is past its last revisit.
         stats = second.stats
         assert stats["newscrawl/revisit/due"] == 10 and stats["newscrawl/revisit/made/lopinion"] == 10
+        # The two that failed: the stored articles stand, and are owed nothing (no frontier entry).
+        assert stats["newscrawl/revisit/failed/lopinion"] == 2
+        assert "newscrawl/frontier/gone" not in stats and "newscrawl/frontier/failed" not in stats
         for page in (HEADLINE, CORRECTION, DATE_FIXED, UNCHANGED_ETAG, UNCHANGED_LAST_MODIFIED, WHITESPACE):
             assert fetched[page] == 1, page
         assert fetched[PAST_LAST_REVISIT] == 0 and fetched["/fr/lopinion/5010001"] == 0

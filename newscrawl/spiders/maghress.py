@@ -351,6 +351,7 @@ class MaghressSpider(scrapy.Spider):
             return  # another worker of a distributed crawl has the page
         request = failure.request
         source = request.cb_kwargs["stored"].source
+        self.crawler.stats.inc_value(f"{statkeys.REVISIT_MADE}/{source}")
         self.crawler.stats.inc_value(f"{statkeys.REVISIT_FAILED}/{source}")
         self.article_store().revisit_made(request.cb_kwargs["key"])
         self.logger.info("Revisit of %s failed (%s); the stored article stands", request.url, _reason(failure))
@@ -421,6 +422,12 @@ class MaghressSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"{statkeys.REVISIT_MADE}/{requested.section}")
             self.article_store().revisit_made(requested)
         landed = article_key(response.url)
+        if revisit and (response.status in (404, 410) or landed is None):
+            # A stored article Maghress no longer has: the stored one stands (it is no frontier entry).
+            self.crawler.stats.inc_value(f"{statkeys.REVISIT_FAILED}/{requested.section}")
+            self.logger.info("Revisit of %s: answered %d; the stored article stands", response.request.url,
+                             response.status)
+            return
         if response.status in (404, 410) or landed is None:
             # Not found, or sent elsewhere (a redirect away from any article page): gone, not asked again.
             if requested is not None:
@@ -481,6 +488,14 @@ class MaghressSpider(scrapy.Spider):
         request = failure.request
         key = request.cb_kwargs.get("key")
         self.crawler.stats.inc_value(f"newscrawl/article/failed/{failure.type.__name__}")
+        if request.cb_kwargs.get("revisit") and key:
+            # A revisit of a stored article: it stands, and its next revisit is the schedule's next step.
+            section = ArticleKey.parse(key).section
+            self.crawler.stats.inc_value(f"{statkeys.REVISIT_MADE}/{section}")
+            self.crawler.stats.inc_value(f"{statkeys.REVISIT_FAILED}/{section}")
+            self.article_store().revisit_made(key)
+            self.logger.info("Revisit of %s failed (%s); the stored article stands", request.url, _reason(failure))
+            return
         if key:
             self._article_failed(ArticleKey.parse(key), request.url, _reason(failure))
         if backfill := request.cb_kwargs.get("backfill"):
