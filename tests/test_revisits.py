@@ -112,6 +112,18 @@ def test_a_database_of_version_6_schedules_its_recent_articles(database_url):
     Store(database_url).close()  # reopening migrates nothing twice
 
 
+def _cli(*args: str) -> str:
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    shown = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", *args], cwd=REPO, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout
+
+
 # -- crawls: a mirror that changes between runs ---------------------------------------------------------------
 
 #: Publisher pages of the demo site, and the Maghress articles they belong to.
@@ -221,6 +233,13 @@ def test_revisits_find_exactly_the_edits_and_a_304_costs_no_parse(site_copy, tmp
         before, after = store.history("lopinion/5010009")
         assert before["body"] == after["body"] and "Lire aussi" not in after["body"]  # its text: unchanged
         assert "{+Mise à jour" in diff(5010002, "body")
+        # `newscrawl history` tells each article's revisits: how many, the last one's outcome, the next.
+        failed = json.loads(_cli("history", "lopinion/5010007", "--database", database_url, "--json"))["revisits"]
+        assert (failed["made"], failed["last_outcome"], failed["kind"]) == (1, "HTTP 503", "maghress")
+        gone = json.loads(_cli("history", "lopinion/5010004", "--database", database_url, "--json"))["revisits"]
+        assert gone["last_outcome"] == "HTTP 404: gone from Maghress"
+        unchanged = _cli("history", "lopinion/5010010", "--database", database_url)
+        assert "1 made (1 answered 304)" in unchanged and ": not modified; next due 20" in unchanged
         report = store.revisit_report()["lopinion"]
         assert report == {"made": 10, "not_modified": 2, "due": 0, "versions": 4}
         store.close()
@@ -288,21 +307,13 @@ def test_two_workers_on_redis_make_each_revisit_once(site_copy, tmp_path):
 
 
 def test_status_shows_revisits_per_source(site_copy, tmp_path):
-    import subprocess
-    import sys
-
-    from .conftest import REPO
-
     database_url = f"sqlite:///{tmp_path / 'a.db'}"
     with FixtureServer(site_copy) as server:
         run_crawl(f"{server.origin}/fr/lopinion", database_url, tmp_path, settings=SCHEDULE)
         change_the_site(site_copy)
         revisits_come_due(database_url)
         run_crawl(f"{server.origin}/fr/lopinion", database_url, tmp_path, settings=SCHEDULE)
-    shown = subprocess.run([sys.executable, "-m", "newscrawl.ops.cli", "status", "--database", database_url],
-                           cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert shown.returncode == 0, shown.stderr
-    lines = shown.stdout.splitlines()
+    lines = _cli("status", "--database", database_url).splitlines()
     (heading,) = [line.split() for line in lines if line.startswith("source")]
     (row,) = [line.split() for line in lines if line.startswith("lopinion")]
     columns = dict(zip(heading[-4:], row[-4:]))

@@ -86,12 +86,14 @@ def history(url: str, args: argparse.Namespace) -> int:
             print(f"newscrawl history: {text!r} is neither a Maghress key (lopinion/5010004) nor an article URL",
                   file=sys.stderr)
             return ExitCode.REFUSED
-    versions = Store(url).history(key)
+    store = Store(url)
+    versions = store.history(key)
     if not versions:
         print(f"newscrawl history: no stored article {key}", file=sys.stderr)
         return ExitCode.REFUSED
+    revisits = store.revisits_of(key)
     if args.json:
-        print(json.dumps(versions, ensure_ascii=False, indent=1, default=str))
+        print(json.dumps({"versions": versions, "revisits": revisits}, ensure_ascii=False, indent=1, default=str))
         return ExitCode.OK
     marks = _RED_GREEN if sys.stdout.isatty() else _PLAIN
     print(f"{key}: {len(versions)} version(s)")
@@ -108,6 +110,11 @@ def history(url: str, args: argparse.Namespace) -> int:
                 print(f"  {field}: {word_diff(old, new, marks)}")
         if not changed:
             print("  (no change in the versioned fields)")
+    if revisits is not None:
+        made = (f"{revisits['made']} made ({revisits['not_modified']} answered 304), the last "
+                f"{revisits['last_fetched']}: {revisits['last_outcome']}" if revisits["made"] else "none made yet")
+        print(f"\nrevisits of its {revisits['kind']} page {revisits['url']}: {made}; "
+              f"next {'due ' + revisits['next_due'] if revisits['next_due'] else 'never'}")
     return ExitCode.OK
 
 

@@ -353,7 +353,7 @@ class MaghressSpider(scrapy.Spider):
         source = request.cb_kwargs["stored"].source
         self.crawler.stats.inc_value(f"{statkeys.REVISIT_MADE}/{source}")
         self.crawler.stats.inc_value(f"{statkeys.REVISIT_FAILED}/{source}")
-        self.article_store().revisit_made(request.cb_kwargs["key"])
+        self.article_store().revisit_made(request.cb_kwargs["key"], failed=_reason(failure))
         self.logger.info("Revisit of %s failed (%s); the stored article stands", request.url, _reason(failure))
 
     # -- back-catalogue by id -------------------------------------------------------
@@ -417,17 +417,18 @@ class MaghressSpider(scrapy.Spider):
     def parse_article(self, response: Response, key: str | None = None, backfill: tuple[str, int] | None = None,
                       revisit: bool = False):
         requested = ArticleKey.parse(key) if key else article_key(response.request.url)
+        landed = article_key(response.url)
         if revisit and requested is not None:
             # A revisit of an article that has no publisher page: the Maghress page is where it may change.
             self.crawler.stats.inc_value(f"{statkeys.REVISIT_MADE}/{requested.section}")
+            if response.status in (404, 410) or landed is None:
+                # Maghress no longer has it: the stored article stands (and is no frontier entry).
+                self.crawler.stats.inc_value(f"{statkeys.REVISIT_FAILED}/{requested.section}")
+                self.article_store().revisit_made(requested, failed=f"HTTP {response.status}: gone from Maghress")
+                self.logger.info("Revisit of %s: answered %d; the stored article stands", response.request.url,
+                                 response.status)
+                return
             self.article_store().revisit_made(requested)
-        landed = article_key(response.url)
-        if revisit and (response.status in (404, 410) or landed is None):
-            # A stored article Maghress no longer has: the stored one stands (it is no frontier entry).
-            self.crawler.stats.inc_value(f"{statkeys.REVISIT_FAILED}/{requested.section}")
-            self.logger.info("Revisit of %s: answered %d; the stored article stands", response.request.url,
-                             response.status)
-            return
         if response.status in (404, 410) or landed is None:
             # Not found, or sent elsewhere (a redirect away from any article page): gone, not asked again.
             if requested is not None:
@@ -493,7 +494,7 @@ class MaghressSpider(scrapy.Spider):
             section = ArticleKey.parse(key).section
             self.crawler.stats.inc_value(f"{statkeys.REVISIT_MADE}/{section}")
             self.crawler.stats.inc_value(f"{statkeys.REVISIT_FAILED}/{section}")
-            self.article_store().revisit_made(key)
+            self.article_store().revisit_made(key, failed=_reason(failure))
             self.logger.info("Revisit of %s failed (%s); the stored article stands", request.url, _reason(failure))
             return
         if key:

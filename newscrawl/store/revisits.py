@@ -96,10 +96,11 @@ class RevisitRecords:
                                           row["revisit_last_modified"], stored))
         return due
 
-    def revisit_made(self, key: ArticleKey | str, *, not_modified: bool = False) -> None:
-        """A revisit of ``key`` was made (``not_modified``: the page answered 304): counted, and the article's
-        next revisit set from now. (A page that did answer is then written as any article is, which sets the
-        same next revisit and its new validators.)"""
+    def revisit_made(self, key: ArticleKey | str, *, not_modified: bool = False, failed: str | None = None) -> None:
+        """A revisit of ``key`` was made (``not_modified``: the page answered 304; ``failed``: why it gave no
+        page): counted, its outcome kept, and the article's next revisit set from now. (A page that did answer
+        is then written as any article is, which sets the same next revisit and its new validators.)"""
+        outcome = (failed or "")[:300] or ("not modified" if not_modified else "fetched")
         now = datetime.now(timezone.utc).replace(microsecond=0)
         with self.write_transaction() as conn:
             row = conn.execute(_REVISITED, {"key": str(key)}).first()
@@ -107,8 +108,19 @@ class RevisitRecords:
                 return
             due = self.revisit_schedule.next_revisit(row.published_at, row.published_date, row.first_seen, now)
             conn.execute(update(revisits).where(revisits.c.article_id == row.id).values(
-                next_due=_iso(due), last_fetched=_iso(now),
+                next_due=_iso(due), last_fetched=_iso(now), last_outcome=outcome,
                 made=revisits.c.made + 1, not_modified=revisits.c.not_modified + int(not_modified)))
+
+    def revisits_of(self, key: ArticleKey | str) -> dict[str, Any] | None:
+        """The revisits of the article ``key``: what is fetched, made, answered 304, the last one's time and
+        outcome, the next one's due time (``None``: never). ``None`` when it has no revisit row."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(revisits.c.kind, revisits.c.url, revisits.c.made, revisits.c.not_modified,
+                       revisits.c.last_fetched, revisits.c.last_outcome, revisits.c.next_due)
+                .join(articles, articles.c.id == revisits.c.article_id)
+                .where(articles.c.article_key == str(key))).first()
+        return dict(row._mapping) if row is not None else None
 
     def revisit_report(self) -> dict[str, dict[str, int]]:
         """Per source: revisits ``made``, answered ``not_modified`` (304), ``due`` now, and ``versions`` kept."""

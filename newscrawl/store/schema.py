@@ -125,6 +125,7 @@ revisits = Table(
     Column("last_fetched", Text, nullable=False),
     Column("made", Integer, nullable=False, server_default="0"),  # revisits made
     Column("not_modified", Integer, nullable=False, server_default="0"),  # ... answered 304
+    Column("last_outcome", Text),  # of the last revisit: "not modified", "fetched", or why it failed ("HTTP 404")
 )
 
 # LSH bands of each article's body signature: near-duplicate candidates in one indexed query.
