@@ -26,7 +26,8 @@ from sqlalchemy.engine import Connection
 from newscrawl.identity.keys import ArticleKey
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.schedule import DEFAULT_SCHEDULE, MAGHRESS, PUBLISHER, RevisitSchedule
-from newscrawl.store.schema import articles, revisits
+from newscrawl.store.engine import utc_now
+from newscrawl.store.schema import articles, revisits, versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class RevisitRecords:
                    revisits.c.etag.label("revisit_etag"), revisits.c.last_modified.label("revisit_last_modified"),
                    *(articles.c[f] for f in ARTICLE_FIELDS), articles.c.article_key)
             .join(articles, articles.c.id == revisits.c.article_id)
-            .where(revisits.c.next_due <= (now or _iso(datetime.now(timezone.utc))),
+            .where(revisits.c.next_due <= (now or utc_now()),
                    articles.c.source.in_(list(sections)))
             .order_by(revisits.c.next_due, revisits.c.article_id)
             .limit(max(0, int(limit)))
@@ -124,9 +125,7 @@ class RevisitRecords:
 
     def revisit_report(self) -> dict[str, dict[str, int]]:
         """Per source: revisits ``made``, answered ``not_modified`` (304), ``due`` now, and ``versions`` kept."""
-        from newscrawl.store.schema import versions
-
-        now = _iso(datetime.now(timezone.utc))
+        now = utc_now()
         report: dict[str, dict[str, int]] = {}
         with self.engine.connect() as conn:
             for source, made, not_modified, due in conn.execute(
